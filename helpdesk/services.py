@@ -1,0 +1,209 @@
+"""Writes of the core domain: tenants, people, organizations, contacts and API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import RESERVED_SLUGS, ApiToken, Membership, Organization, Tenant, User, hash_token
+
+
+@transaction.atomic
+def user_get_or_create(
+    *, email: str, name: str = "", password: str | None = None, verified: bool = True
+) -> User:
+    """The global user for ``email`` (created if absent). A password is set only on creation.
+
+    Users created by staff, commands or the API have a verified address: the provider vouches
+    for it. Self sign-ups go through allauth's verification instead.
+    """
+    email = User.objects.normalize_email(email.strip()).lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User.objects.create_user(email, password, name=name)
+    elif name and not user.name:
+        user.name = name
+        user.save(update_fields=["name"])
+    if verified:
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+    return user
+
+
+def tenant_validate_slug(slug: str) -> None:
+    if slug in RESERVED_SLUGS:
+        raise ValidationError({"slug": f"'{slug}' is reserved."})
+    Tenant._meta.get_field("slug").run_validators(slug)
+
+
+@transaction.atomic
+def tenant_create(
+    *, slug: str, name: str, admin_email: str, admin_password: str | None = None
+) -> Tenant:
+    """Create a tenant with its first admin. Fails if the slug is taken or invalid."""
+    tenant_validate_slug(slug)
+    if Tenant.objects.filter(slug=slug).exists():
+        raise ValidationError({"slug": f"A tenant '{slug}' already exists."})
+    tenant = Tenant.objects.create(slug=slug, name=name)
+    user = user_get_or_create(email=admin_email, password=admin_password)
+    membership_add(tenant=tenant, user=user, role=Membership.Role.ADMIN)
+    return tenant
+
+
+def membership_add(
+    *,
+    tenant: Tenant,
+    user: User,
+    role: str,
+    tier: str = "",
+    organization: Organization | None = None,
+    contact_role: str = "",
+) -> Membership:
+    """Give ``user`` a role in ``tenant`` (updating an existing membership)."""
+    if role == Membership.Role.AGENT and not tier:
+        tier = Membership.Tier.AGENT
+    if role == Membership.Role.CUSTOMER and not contact_role:
+        contact_role = Membership.ContactRole.PENDING
+    membership, _ = Membership.objects.for_tenant(tenant).update_or_create(
+        tenant=tenant,
+        user=user,
+        defaults={
+            "role": role,
+            "tier": tier if role == Membership.Role.AGENT else "",
+            "organization": organization if role == Membership.Role.CUSTOMER else None,
+            "contact_role": contact_role if role == Membership.Role.CUSTOMER else "",
+            "is_active": True,
+        },
+    )
+    return membership
+
+
+def organization_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    domains: list[str] | None = None,
+    account_executive_email: str = "",
+) -> Organization:
+    if Organization.objects.for_tenant(tenant).filter(name=name).exists():
+        raise ValidationError({"name": "An organization with this name already exists."})
+    return Organization.objects.create(
+        tenant=tenant,
+        name=name,
+        domains=[d.lower().lstrip("@") for d in domains or []],
+        account_executive_email=account_executive_email,
+    )
+
+
+@transaction.atomic
+def contact_add(
+    *,
+    tenant: Tenant,
+    organization: Organization,
+    email: str,
+    name: str = "",
+    role: str = Membership.ContactRole.AUTHORIZED,
+    password: str | None = None,
+) -> Membership:
+    """Create or link the user for ``email`` and make it a contact of ``organization``."""
+    if organization.tenant_id != tenant.pk:
+        raise ValidationError({"organization": "Unknown organization."})
+    user = user_get_or_create(email=email, name=name, password=password)
+    existing = Membership.objects.for_tenant(tenant).filter(user=user).first()
+    if existing is not None and existing.role != Membership.Role.CUSTOMER:
+        raise ValidationError({"email": "This person is already a member of staff here."})
+    return membership_add(
+        tenant=tenant,
+        user=user,
+        role=Membership.Role.CUSTOMER,
+        organization=organization,
+        contact_role=role,
+    )
+
+
+def contact_signup(*, tenant: Tenant, user: User) -> Membership:
+    """A self sign-up on the portal: a pending contact, of the organization owning the email
+    domain if there is exactly one. What a pending contact sends is held, never dropped."""
+    domain = user.email.rsplit("@", 1)[-1]
+    orgs = [
+        o
+        for o in Organization.objects.for_tenant(tenant).only("id", "domains", "tenant_id")
+        if domain in (o.domains or [])
+    ]
+    return membership_add(
+        tenant=tenant,
+        user=user,
+        role=Membership.Role.CUSTOMER,
+        organization=orgs[0] if len(orgs) == 1 else None,
+        contact_role=Membership.ContactRole.PENDING,
+    )
+
+
+@transaction.atomic
+def contact_verify(
+    *,
+    tenant: Tenant,
+    contact: Membership,
+    organization: Organization | None = None,
+    role: str = Membership.ContactRole.AUTHORIZED,
+) -> Membership:
+    """Verify a pending contact (seed 003: by the organization's owner or staff) and release
+    everything they sent while pending into the queue."""
+    from tickets.services import tickets_release_held  # tickets depends on core, not back
+
+    if contact.tenant_id != tenant.pk or contact.role != Membership.Role.CUSTOMER:
+        raise ValidationError({"contact": "Unknown contact."})
+    organization = organization or contact.organization
+    if organization is None:
+        raise ValidationError({"organization": "Choose the contact's organization."})
+    if organization.tenant_id != tenant.pk:
+        raise ValidationError({"organization": "Unknown organization."})
+    if role not in (Membership.ContactRole.OWNER, Membership.ContactRole.AUTHORIZED):
+        raise ValidationError({"role": "A verified contact is an owner or authorized."})
+    contact.organization = organization
+    contact.contact_role = role
+    contact.save(update_fields=["organization", "contact_role"])
+    tickets_release_held(tenant=tenant, contact=contact)
+    return contact
+
+
+def api_token_create(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    name: str = "API token",
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token for ``membership``; returns the row and the key (shown once, never stored)."""
+    if membership.tenant_id != tenant.pk:
+        raise ValidationError({"membership": "Unknown member."})
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(
+        tenant=tenant,
+        membership=membership,
+        name=name,
+        key_prefix=key[:10],
+        key_hash=hash_token(key),
+        expires_at=expires_at,
+    )
+    return token, key
+
+
+def api_token_touch(token: ApiToken) -> None:
+    """Record last use, at most once a minute per token (no write on every request)."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+def api_token_revoke(*, tenant: Tenant, token: ApiToken) -> None:
+    if token.tenant_id != tenant.pk:
+        raise ValidationError({"token": "Unknown token."})
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])

@@ -1,0 +1,23 @@
+"""The test suite: real PostgreSQL (and real Redis where a test is about workers)."""
+
+import dj_database_url
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK
+from .env import env_str
+
+# Tests run on PostgreSQL: CI and the development machines have it on 127.0.0.1:5432.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")
+    )
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ACCOUNT_RATE_LIMITS = False
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/min"}}

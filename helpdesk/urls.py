@@ -1,0 +1,14 @@
+"""URLs of a tenant's host (``{slug}.{base domain}``)."""
+
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.portal_home, name="portal-home"),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("helpdesk.api.urls")),
+]
+
+handler404 = "helpdesk.views.handler404"
+handler500 = "helpdesk.views.handler500"

@@ -1,0 +1,79 @@
+"""Tickets. (The foundation's core; catalogs, messages and the rest grow here.)"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from helpdesk.models import Organization, Tenant
+from helpdesk.tenancy import TenantOwned
+
+
+class TicketCounter(models.Model):
+    """The last ticket number handed out per tenant; incremented under a row lock."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True)
+    last_number = models.PositiveBigIntegerField(default=1000)
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: {self.last_number}"
+
+
+class Ticket(TenantOwned):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        OPEN = "open", _("Open")
+        PENDING = "pending", _("Pending customer")
+        ON_HOLD = "on_hold", _("On hold")
+        SOLVED = "solved", _("Solved")
+        CLOSED = "closed", _("Closed")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("Web form")
+        EMAIL = "email", _("Email")
+        CHAT = "chat", _("Live chat")
+        PHONE = "phone", _("Phone")
+        API = "api", _("API")
+
+    number = models.PositiveBigIntegerField()
+    subject = models.CharField(max_length=250)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_tickets",
+    )
+    requester_email = models.EmailField()
+    # Seed 003: only verified contacts may file. A pending contact's ticket is kept, held out of
+    # the queue, and released when the contact is verified.
+    held_for_verification = models.BooleanField(default=False)
+    opened_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="ticket_number_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "status", "-id"], name="ticket_tenant_status"),
+            models.Index(fields=["tenant", "organization", "-id"], name="ticket_tenant_org"),
+            models.Index(fields=["tenant", "requester", "-id"], name="ticket_tenant_requester"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.tenant.ticket_prefix}-{self.number}"
