@@ -15,6 +15,6 @@ class HelpdeskConfig(AppConfig):
             # The embedded transport's spool folders must exist in every process (web enqueues,
             # worker consumes).
             for key in ("data_folder_in", "data_folder_out", "control_folder"):
-                Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(
+                Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])).mkdir(
                     parents=True, exist_ok=True
                 )

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from sla.policies import available_templates, load_policy_template
 
-from .models import Membership, Organization, Tenant
+from .models import Membership, Organization, Tenant, User
 from .services import contact_add, membership_add, organization_create, user_get_or_create
 
 DEMO_PASSWORD = "helpdesk-demo"
@@ -51,20 +51,20 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
     )
     logins = demo_logins(spec)
 
-    def person(email: str, name: str) -> object:
+    def person(email: str, name: str) -> User:
         return user_get_or_create(email=email, name=name, password=DEMO_PASSWORD)
 
-    membership_add(tenant=tenant, user=person(logins["admin"], "Ada Admin"), role="admin")  # type: ignore[arg-type]
+    membership_add(tenant=tenant, user=person(logins["admin"], "Ada Admin"), role="admin")
     membership_add(
         tenant=tenant,
         user=person(logins["agent"], "Alex Agent"),
-        role="agent",  # type: ignore[arg-type]
+        role="agent",
         tier=Membership.Tier.AGENT,
     )
     membership_add(
         tenant=tenant,
         user=person(logins["lead"], "Lee Lead"),
-        role="agent",  # type: ignore[arg-type]
+        role="agent",
         tier=Membership.Tier.TEAM_LEAD,
     )
     for index, org_name in enumerate(spec.organizations, start=1):

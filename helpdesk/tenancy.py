@@ -63,7 +63,8 @@ def check_same_tenant(obj: TenantOwned) -> None:
         value_id = getattr(obj, field.attname)
         if value_id is None:
             continue
-        cached = field.get_cached_value(obj, default=None) if field.is_cached(obj) else None
+        cache = getattr(field, "is_cached", None)
+        cached = field.get_cached_value(obj, default=None) if cache and cache(obj) else None  # type: ignore[attr-defined]
         if cached is not None and cached.pk == value_id:
             tenant_id = cached.tenant_id
         else:

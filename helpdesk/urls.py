@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", views.portal_home, name="portal-home"),
+    path("brand.css", views.brand_css, name="brand-css"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("helpdesk.api.urls")),
 ]

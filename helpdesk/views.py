@@ -15,6 +15,15 @@ def portal_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def brand_css(request: HttpRequest) -> HttpResponse:
+    """The tenant's colour as a stylesheet (a strict CSP allows no inline style)."""
+    color = request.tenant.brand_color  # type: ignore[attr-defined]
+    response = HttpResponse(f":root {{ --brand: {color}; }}\n", content_type="text/css")
+    response["Cache-Control"] = "max-age=300"
+    return response
+
+
+@require_safe
 def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "landing.html")
 

@@ -60,9 +60,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 class ContactFactory(MembershipFactory):
     role = "customer"
     tier = ""
-    organization = factory.SubFactory(
-        OrganizationFactory, tenant=factory.SelfAttribute("..tenant")
-    )
+    organization = factory.SubFactory(OrganizationFactory, tenant=factory.SelfAttribute("..tenant"))
     contact_role = "authorized"
 
 
@@ -73,6 +71,8 @@ class TicketFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     number = factory.Sequence(lambda n: 2000 + n)
     subject = factory.Sequence(lambda n: f"Ticket subject {n}")
-    requester_email = factory.LazyAttribute(lambda o: o.requester.email if o.requester else "x@example.test")
+    requester_email = factory.LazyAttribute(
+        lambda o: o.requester.email if o.requester else "x@example.test"
+    )
     requester = None
     organization = None

@@ -42,7 +42,7 @@ class TokenAuthentication(BaseAuthentication):
         return "Token"
 
 
-class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "helpdesk.api.authentication.TokenAuthentication"
     name = "tokenAuth"
 

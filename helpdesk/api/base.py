@@ -19,7 +19,7 @@ class TenantAPIMixin:
 
     @property
     def tenant(self) -> Tenant:
-        return self.request.tenant  # type: ignore[no-any-return]
+        return self.request.tenant
 
     @property
     def membership(self) -> Membership:

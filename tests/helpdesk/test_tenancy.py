@@ -106,9 +106,7 @@ def test_tenant_session_replayed_on_bare_domain_grants_nothing(alpha: World) -> 
 
 
 def test_cross_tenant_reference_refused_in_python(alpha: World, beta: World) -> None:
-    ticket = ticket_create(
-        tenant=alpha.tenant, subject="Printer", requester_email="x@alpha.test"
-    )
+    ticket = ticket_create(tenant=alpha.tenant, subject="Printer", requester_email="x@alpha.test")
     ticket.organization = beta.org1
     with pytest.raises(CrossTenantReference):
         ticket.save()
@@ -125,9 +123,7 @@ def test_cross_tenant_reference_refused_in_python(alpha: World, beta: World) -> 
 
 def test_cross_tenant_reference_refused_by_database(alpha: World, beta: World) -> None:
     assert connection.vendor == "postgresql"
-    ticket = ticket_create(
-        tenant=alpha.tenant, subject="Printer", requester_email="x@alpha.test"
-    )
+    ticket = ticket_create(tenant=alpha.tenant, subject="Printer", requester_email="x@alpha.test")
     with pytest.raises(IntegrityError), transaction.atomic():
         Ticket.objects.filter(pk=ticket.pk).update(organization_id=beta.org1.pk)
         with connection.cursor() as cursor:
@@ -147,3 +143,32 @@ def test_signup_creates_pending_contact(alpha: World) -> None:
     assert membership.role == "customer"
     assert membership.contact_role == "pending"
     assert membership.organization == alpha.org1
+
+
+def test_brand_css_is_the_tenants(alpha: World) -> None:
+    alpha.tenant.brand_color = "#123456"
+    alpha.tenant.save()
+    response = Client(HTTP_HOST=alpha.host).get("/brand.css")
+    assert response["Content-Type"].startswith("text/css")
+    assert b"#123456" in response.content
+
+
+def test_agents_reach_two_factor_setup(alpha: World) -> None:
+    client = alpha.client(alpha.agent)
+    assert b"Two-factor" in client.get("/").content
+    response = client.get("/accounts/2fa/totp/activate/")
+    assert response.status_code == 302 and "/accounts/reauthenticate/" in response["Location"]
+    client.post(response["Location"], {"password": PASSWORD})
+    response = client.get("/accounts/2fa/totp/activate/")
+    assert response.status_code == 200
+    assert b"data:image/svg+xml" in response.content  # the QR code; img-src allows data:
+    assert b"authenticator_secret" in response.content
+
+
+def test_strict_csp_and_security_headers(alpha: World) -> None:
+    response = Client(HTTP_HOST=alpha.host).get("/accounts/login/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"<script>" not in response.content  # no inline script on our pages

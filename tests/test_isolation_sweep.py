@@ -1,0 +1,106 @@
+"""The cross-tenant sweep: every route of tenant A, tried from tenant B, answers 404 — or, for a
+list, shows none of A's rows. Routes are enumerated from the URL conf, so a new route without a
+way to build its object here fails this file until it is covered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from helpdesk.models import Organization
+from helpdesk.services import api_token_create
+from tests.conftest import World
+from tests.routes import PUBLIC_ROUTES, Route, tenant_routes
+from tickets.models import Ticket
+from tickets.services import ticket_create
+
+# kwarg name → (how to make an object of tenant A) → the URL value.
+Maker = Callable[[World], Any]
+
+
+def _ticket(world: World) -> Ticket:
+    return ticket_create(
+        tenant=world.tenant,
+        subject="ALPHA-SECRET ticket",
+        requester=world.contact1.user,
+        requester_email=world.contact1.user.email,
+    )
+
+
+# How to make tenant A's object for a route, keyed by model (for `pk` on a model view) or by
+# kwarg name (for nested and portal routes).
+MODEL_MAKERS: dict[type, Maker] = {
+    Ticket: lambda w: _ticket(w).pk,
+    Organization: lambda w: w.org1.pk,
+}
+KWARG_MAKERS: dict[str, Maker] = {
+    "reference": lambda w: _ticket(w).reference,
+    "ticket_pk": lambda w: _ticket(w).pk,
+    "organization_pk": lambda w: w.org1.pk,
+}
+
+
+def value_for(route: Route, kwarg: str, world: World) -> Any:
+    if kwarg in KWARG_MAKERS:
+        return KWARG_MAKERS[kwarg](world)
+    model = getattr(route.view_class, "model", None) or getattr(
+        getattr(route.view_class, "queryset", None), "model", None
+    )
+    if kwarg == "pk" and model in MODEL_MAKERS:
+        return MODEL_MAKERS[model](world)
+    raise LookupError(f"no maker for <{kwarg}> of route {route.path} ({model})")
+
+
+ROUTES = tenant_routes()
+DETAIL_ROUTES = [r for r in ROUTES if r.kwargs]
+LIST_ROUTES = [r for r in ROUTES if not r.kwargs and r.name not in PUBLIC_ROUTES]
+
+
+def token_client(world: World) -> Client:
+    _, key = api_token_create(tenant=world.tenant, membership=world.admin)
+    return Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Token {key}")
+
+
+@pytest.mark.parametrize("route", DETAIL_ROUTES, ids=lambda r: r.path)
+def test_other_tenants_object_is_404(route: Route, alpha: World, beta: World) -> None:
+    url = route.url(**{k: value_for(route, k, alpha) for k in route.kwargs})
+    beta_admin = token_client(beta) if route.is_api else beta.client(beta.admin)
+    for method in ("get", "patch", "put", "delete", "post"):
+        response = getattr(beta_admin, method)(url, data={}, content_type="application/json")
+        assert response.status_code in (404, 405), (method, url, response.status_code)
+        if response.status_code == 404 and route.is_api:
+            assert response["Content-Type"] == "application/problem+json"
+    # The same URL on its own tenant exists (else this test would prove nothing).
+    alpha_admin = token_client(alpha) if route.is_api else alpha.client(alpha.admin)
+    assert alpha_admin.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("route", LIST_ROUTES, ids=lambda r: r.path)
+def test_lists_show_nothing_of_other_tenant(route: Route, alpha: World, beta: World) -> None:
+    _ticket(alpha)
+    beta_admin = token_client(beta) if route.is_api else beta.client(beta.admin)
+    response = beta_admin.get(route.url())
+    assert response.status_code == 200, route.path
+    body = response.content.decode()
+    for marker in ("ALPHA-SECRET", alpha.org1.name, alpha.contact1.user.email, "alpha.test"):
+        assert marker not in body, (route.path, marker)
+
+
+@pytest.mark.parametrize(
+    "route", [r for r in ROUTES if r.is_api and r.name not in PUBLIC_ROUTES], ids=lambda r: r.path
+)
+def test_anonymous_api_call_is_401(route: Route, alpha: World) -> None:
+    url = route.url(**{k: 1 for k in route.kwargs})
+    response = Client(HTTP_HOST=alpha.host).get(url)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 401
+
+
+def test_sweep_covers_routes() -> None:
+    # Guards against the enumeration silently finding nothing.
+    names = {r.name for r in ROUTES}
+    assert {"api-tickets", "api-ticket", "api-organizations"} <= names
