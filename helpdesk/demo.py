@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from sla.policies import available_templates, load_policy_template
+from sla.policies import available_templates, load_demo_contracts, load_policy_template
 
 from .models import Membership, Organization, Tenant, User
 from .services import contact_add, membership_add, organization_create, user_get_or_create
@@ -67,6 +67,7 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
         role="agent",
         tier=Membership.Tier.TEAM_LEAD,
     )
+    organizations = []
     for index, org_name in enumerate(spec.organizations, start=1):
         org = Organization.objects.for_tenant(tenant).filter(name=org_name).first()
         if org is None:
@@ -76,6 +77,7 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
                 domains=[f"customer{index}.{spec.slug}.example"],
                 account_executive_email=f"ae@{spec.slug}.example",
             )
+        organizations.append(org)
         suffix = "" if index == 1 else str(index)
         for key, role, name in (
             ("owner", Membership.ContactRole.OWNER, "Olive Owner"),
@@ -91,4 +93,5 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
             )
     if created and spec.slug in available_templates():
         load_policy_template(tenant=tenant, template=spec.slug)
+        load_demo_contracts(tenant=tenant, template=spec.slug, organizations=organizations)
     return tenant

@@ -9,6 +9,7 @@ urlpatterns = [
     path("brand.css", views.brand_css, name="brand-css"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("helpdesk.api.urls")),
+    path("kb/", include("kb.urls")),
 ]
 
 handler404 = "helpdesk.views.handler404"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
 
 from helpdesk.models import Membership, Organization, Tenant, User
+from sla.models import BusinessCalendar, Contract, OpeningInterval, Severity, SupportPackage
 from tickets.models import Ticket
 
 PASSWORD = "correct horse battery staple"
@@ -76,3 +79,65 @@ class TicketFactory(factory.django.DjangoModelFactory):
     )
     requester = None
     organization = None
+
+
+# --- SLA engine -------------------------------------------------------------------------------
+
+
+class BusinessCalendarFactory(factory.django.DjangoModelFactory):
+    """A calendar with Monday-Friday 09:00-17:00 hours (pass ``hours=[(wd, start, end)]`` in
+    minutes to change them)."""
+
+    class Meta:
+        model = BusinessCalendar
+        skip_postgeneration_save = True
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Calendar {n}")
+    timezone = "Europe/London"
+
+    @factory.post_generation
+    def hours(
+        self, create: bool, extracted: list[tuple[int, int, int]] | None, **kwargs: object
+    ) -> None:
+        if not create:
+            return
+        rows = extracted if extracted is not None else [(d, 9 * 60, 17 * 60) for d in range(5)]
+        for weekday, start, end in rows:
+            OpeningInterval.objects.create(
+                tenant=self.tenant,
+                calendar=self,
+                weekday=weekday,
+                start_minute=start,
+                end_minute=end,
+            )
+
+
+class SeverityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Severity
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"sev{n}")
+    name = factory.LazyAttribute(lambda o: o.key.title())
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class SupportPackageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SupportPackage
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Package {n}")
+    channels = factory.LazyFunction(lambda: ["web", "email"])
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    tenant = factory.SubFactory(TenantFactory)
+    organization = factory.SubFactory(OrganizationFactory, tenant=factory.SelfAttribute("..tenant"))
+    package = factory.SubFactory(SupportPackageFactory, tenant=factory.SelfAttribute("..tenant"))
+    starts_on = factory.LazyFunction(lambda: dt.date(2020, 1, 1))
+    ends_on = None

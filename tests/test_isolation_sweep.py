@@ -12,7 +12,16 @@ from django.test import Client
 
 from helpdesk.models import Organization
 from helpdesk.services import api_token_create
+from kb.models import Article
+from kb.services import article_create
+from sla.models import BusinessCalendar, Contract, Severity, SupportPackage
 from tests.conftest import World
+from tests.factories import (
+    BusinessCalendarFactory,
+    ContractFactory,
+    SeverityFactory,
+    SupportPackageFactory,
+)
 from tests.routes import PUBLIC_ROUTES, Route, tenant_routes
 from tickets.models import Ticket
 from tickets.services import ticket_create
@@ -30,16 +39,41 @@ def _ticket(world: World) -> Ticket:
     )
 
 
+def _article(world: World) -> Article:
+    return article_create(
+        tenant=world.tenant,
+        author=world.admin.user,
+        title="ALPHA-SECRET article",
+        body_markdown="ALPHA-SECRET answer.",
+        status=Article.Status.PUBLISHED,
+    )
+
+
 # How to make tenant A's object for a route, keyed by model (for `pk` on a model view) or by
 # kwarg name (for nested and portal routes).
 MODEL_MAKERS: dict[type, Maker] = {
     Ticket: lambda w: _ticket(w).pk,
     Organization: lambda w: w.org1.pk,
+    BusinessCalendar: lambda w: BusinessCalendarFactory(tenant=w.tenant).pk,
+    Severity: lambda w: SeverityFactory(tenant=w.tenant).pk,
+    SupportPackage: lambda w: SupportPackageFactory(tenant=w.tenant).pk,
+    Contract: lambda w: ContractFactory(tenant=w.tenant, organization=w.org1).pk,
+    Article: lambda w: _article(w).pk,
 }
 KWARG_MAKERS: dict[str, Maker] = {
     "reference": lambda w: _ticket(w).reference,
     "ticket_pk": lambda w: _ticket(w).pk,
     "organization_pk": lambda w: w.org1.pk,
+    "article_pk": lambda w: _article(w).pk,
+    "article_slug": lambda w: _article(w).slug,
+}
+
+
+# Routes whose GET needs a query string to answer 200 on their own tenant.
+ROUTE_QUERY: dict[str, str] = {
+    "api-calendar-deadline": "?start=2026-03-02T09:00:00Z&minutes=60",
+    "api-calendar-elapsed": "?start=2026-03-02T09:00:00Z&end=2026-03-02T10:00:00Z",
+    "api-calendar-holidays-import": "?country=US&years=2026",
 }
 
 
@@ -67,6 +101,7 @@ def token_client(world: World) -> Client:
 @pytest.mark.parametrize("route", DETAIL_ROUTES, ids=lambda r: r.path)
 def test_other_tenants_object_is_404(route: Route, alpha: World, beta: World) -> None:
     url = route.url(**{k: value_for(route, k, alpha) for k in route.kwargs})
+    url += ROUTE_QUERY.get(route.name or "", "")
     beta_admin = token_client(beta) if route.is_api else beta.client(beta.admin)
     for method in ("get", "patch", "put", "delete", "post"):
         response = getattr(beta_admin, method)(url, data={}, content_type="application/json")
@@ -81,6 +116,7 @@ def test_other_tenants_object_is_404(route: Route, alpha: World, beta: World) ->
 @pytest.mark.parametrize("route", LIST_ROUTES, ids=lambda r: r.path)
 def test_lists_show_nothing_of_other_tenant(route: Route, alpha: World, beta: World) -> None:
     _ticket(alpha)
+    _article(alpha)
     beta_admin = token_client(beta) if route.is_api else beta.client(beta.admin)
     response = beta_admin.get(route.url())
     assert response.status_code == 200, route.path

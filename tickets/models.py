@@ -57,6 +57,16 @@ class Ticket(TenantOwned):
     # the queue, and released when the contact is verified.
     held_for_verification = models.BooleanField(default=False)
     opened_at = models.DateTimeField(default=timezone.now)
+    # The SLA engine's inputs and its per-ticket verdict (sla.clocks).
+    severity = models.ForeignKey(
+        "sla.Severity", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    # Seed 003: a duplicate filed without being asked carries no SLA of its own.
+    sla_exempt = models.BooleanField(default=False)
+    sla_note = models.TextField(
+        blank=True, help_text=_("Why the ticket has no SLA clock, in words a customer reads.")
+    )
+    cc = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -1,8 +1,10 @@
 """/api/v1/ — every app's API routes, plus the OpenAPI schema and its docs page."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from sla.api import calendars as sla_calendars
+from sla.api import catalog as sla_catalog
 from tickets import api as tickets_api
 
 from . import views
@@ -18,4 +20,30 @@ urlpatterns = [
     ),
     path("tickets/", tickets_api.TicketListView.as_view(), name="api-tickets"),
     path("tickets/<int:pk>/", tickets_api.TicketDetailView.as_view(), name="api-ticket"),
+    # SLA engine
+    path("calendars/", sla_calendars.CalendarListView.as_view(), name="api-calendars"),
+    path("calendars/<int:pk>/", sla_calendars.CalendarDetailView.as_view(), name="api-calendar"),
+    path(
+        "calendars/<int:pk>/deadline/",
+        sla_calendars.CalendarDeadlineView.as_view(),
+        name="api-calendar-deadline",
+    ),
+    path(
+        "calendars/<int:pk>/elapsed/",
+        sla_calendars.CalendarElapsedView.as_view(),
+        name="api-calendar-elapsed",
+    ),
+    path(
+        "calendars/<int:pk>/holidays/import/",
+        sla_calendars.CalendarHolidayImportView.as_view(),
+        name="api-calendar-holidays-import",
+    ),
+    path("severities/", sla_catalog.SeverityListView.as_view(), name="api-severities"),
+    path("severities/<int:pk>/", sla_catalog.SeverityDetailView.as_view(), name="api-severity"),
+    path("packages/", sla_catalog.PackageListView.as_view(), name="api-packages"),
+    path("packages/<int:pk>/", sla_catalog.PackageDetailView.as_view(), name="api-package"),
+    path("contracts/", sla_catalog.ContractListView.as_view(), name="api-contracts"),
+    path("contracts/<int:pk>/", sla_catalog.ContractDetailView.as_view(), name="api-contract"),
+    path("sla-policy/", sla_catalog.SLAPolicyView.as_view(), name="api-sla-policy"),
+    path("kb/", include("kb.api.urls")),
 ]

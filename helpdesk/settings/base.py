@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "channels",
+    "kb",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +206,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {"ArticleStatusEnum": "kb.models.Article.Status"},
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from helpdesk.models import Tenant
+from helpdesk.models import Organization, Tenant
 
-# template name → loader(tenant). Filled by the SLA engine's policy modules.
-REGISTRY: dict[str, Callable[[Tenant], None]] = {}
+from . import apiplatform, officernd, otcommerce, spaceos, webagency
+from .base import PolicyTemplate
+
+TEMPLATES: dict[str, PolicyTemplate] = {
+    module.TEMPLATE.name: module.TEMPLATE
+    for module in (officernd, apiplatform, webagency, otcommerce, spaceos)
+}
+
+# template name → loader(tenant).
+REGISTRY: dict[str, Callable[[Tenant], None]] = {name: t for name, t in TEMPLATES.items()}
 
 
 def available_templates() -> list[str]:
@@ -15,5 +23,14 @@ def available_templates() -> list[str]:
 
 
 def load_policy_template(*, tenant: Tenant, template: str) -> None:
-    """Load ``template`` into ``tenant``. Raises KeyError for an unknown template."""
+    """Load ``template`` into ``tenant``. Raises KeyError for an unknown template; loading the
+    same template twice changes nothing; another template on a configured tenant is refused."""
     REGISTRY[template](tenant)
+
+
+def load_demo_contracts(
+    *, tenant: Tenant, template: str, organizations: Sequence[Organization]
+) -> None:
+    """Demo data: give the demo organizations the template's example contracts."""
+    if template in TEMPLATES:
+        TEMPLATES[template].load_demo_contracts(tenant, organizations)

@@ -1,0 +1,1 @@
+"""The SLA engine's REST resources: calendars, severities, packages, contracts, SLA policy."""

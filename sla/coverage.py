@@ -1,0 +1,95 @@
+"""Coverage: which package and which targets apply to a ticket, or why none do (the rules are
+stated in :mod:`sla.clocks`). Reads only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from tickets.models import Ticket
+
+from . import businesstime as bt
+from .models import PackageSeverity, SLAPolicy, SLATarget, SupportPackage
+from .selectors import calendar_evaluate, contract_active_for, sla_policy_for
+
+NO_CONTRACT_NOTE = "No support contract: requests are handled first come, first served."
+NO_SEVERITY_NOTE = "No severity chosen: no SLA clock runs."
+EXEMPT_NOTE = "Exempt from SLA (a duplicate filed without being asked carries no SLA)."
+HELD_NOTE = "Held until the requester is verified; the SLA starts when it is released."
+
+
+@dataclass(frozen=True)
+class Coverage:
+    package: SupportPackage | None
+    targets: dict[str, SLATarget]
+    note: str
+
+
+def _tenant_date(ticket: Ticket, at: dt.datetime) -> dt.date:
+    try:
+        zone = ZoneInfo(ticket.tenant.time_zone or "UTC")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    return at.astimezone(zone).date()
+
+
+def _package_for(ticket: Ticket, policy: SLAPolicy | None) -> tuple[SupportPackage | None, str]:
+    organization = ticket.organization
+    if organization is not None:
+        contract = contract_active_for(
+            organization=organization, on=_tenant_date(ticket, ticket.opened_at)
+        )
+        if contract is not None:
+            return contract.package, ""
+    if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
+        return policy.default_package, ""
+    return None, (policy.no_contract_note if policy and policy.no_contract_note else "") or (
+        NO_CONTRACT_NOTE
+    )
+
+
+def _condition_holds(target: SLATarget, opened_at: dt.datetime) -> bool:
+    if not target.condition:
+        return True
+    assert target.condition_calendar is not None
+    inside = calendar_evaluate(
+        target.condition_calendar, lambda cal: bt.is_open(cal, opened_at), start=opened_at
+    )
+    return inside if target.condition == SLATarget.Condition.OPENED_WITHIN else not inside
+
+
+def sla_resolve(*, ticket: Ticket) -> Coverage:
+    """Which package covers ``ticket`` and, per metric, the first matching target (module doc);
+    or no package and the reason a customer reads. Reads only."""
+    if ticket.sla_exempt:
+        return Coverage(None, {}, EXEMPT_NOTE)
+    if ticket.held_for_verification:
+        return Coverage(None, {}, HELD_NOTE)
+    severity = ticket.severity
+    if severity is None:
+        return Coverage(None, {}, NO_SEVERITY_NOTE)
+    package, note = _package_for(ticket, sla_policy_for(tenant=ticket.tenant))
+    if package is None:
+        return Coverage(None, {}, note)
+    covered = (
+        PackageSeverity.objects.for_tenant(ticket.tenant_id)
+        .filter(package=package, severity=severity)
+        .exists()
+    )
+    if not covered:
+        return Coverage(
+            package, {}, f"{severity.name} is not covered by your {package.name} package."
+        )
+    chosen: dict[str, SLATarget] = {}
+    candidates = (
+        SLATarget.objects.for_tenant(ticket.tenant_id)
+        .filter(package=package, severity=severity)
+        .select_related("calendar", "condition_calendar")
+        .order_by("metric", "position", "id")
+    )
+    for target in candidates:
+        if target.metric not in chosen and _condition_holds(target, ticket.opened_at):
+            chosen[target.metric] = target
+    note = "" if chosen else f"The {package.name} package sets no SLA target for {severity.name}."
+    return Coverage(package, chosen, note)
