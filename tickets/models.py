@@ -21,6 +21,43 @@ class TicketCounter(models.Model):
         return f"{self.tenant_id}: {self.last_number}"
 
 
+class Team(TenantOwned):
+    """A group of agents (a department, or the experts of a product area). A team may work to
+    its own business calendar (seed 003: Customer Support 07-17, Technical Support 08-17)."""
+
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    calendar = models.ForeignKey(
+        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_emails = models.JSONField(
+        default=list, blank=True, help_text=_("Distribution list notified on escalation.")
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="team_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(TenantOwned):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    membership = models.ForeignKey(
+        "helpdesk.Membership", on_delete=models.CASCADE, related_name="team_memberships"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "membership"], name="team_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership_id} in {self.team_id}"
+
+
 class Ticket(TenantOwned):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -67,6 +104,16 @@ class Ticket(TenantOwned):
         blank=True, help_text=_("Why the ticket has no SLA clock, in words a customer reads.")
     )
     cc = models.JSONField(default=list, blank=True)
+    assignee = models.ForeignKey(
+        "helpdesk.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
