@@ -42,7 +42,9 @@ business time gives up with ValueError after ~10 years without any.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -114,7 +116,9 @@ class _Cache:
 
 
 # Equal calendars built separately (e.g. once per request) share their materialised segments.
-_CACHES: dict[Calendar, _Cache] = {}
+# Least recently built first: an installation with many tenants' calendars keeps the busy ones.
+_CACHES: OrderedDict[Calendar, _Cache] = OrderedDict()
+_CACHES_MAX = 1024
 
 
 def _offset(zone: ZoneInfo, sec: int) -> int:
@@ -188,9 +192,16 @@ class Calendar:
         setattr_(self, "_zone", zone)
         setattr_(self, "_week_us", week_us)
         setattr_(self, "_hol", frozenset(d.toordinal() - _EPOCH_ORD for d in self.holidays))
-        if len(_CACHES) > 256:  # bound the registry; dropping only costs recomputation
-            _CACHES.clear()
-        setattr_(self, "_cache", _CACHES.setdefault(self, _Cache()))
+        cache = _CACHES.get(self)
+        if cache is None:
+            cache = _CACHES.setdefault(self, _Cache())
+            while len(_CACHES) > _CACHES_MAX:  # dropping only costs recomputation
+                _CACHES.popitem(last=False)
+        else:
+            # Evicted by another thread meanwhile? This instance keeps its cache all the same.
+            with suppress(KeyError):
+                _CACHES.move_to_end(self)
+        setattr_(self, "_cache", cache)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickle/copy the definition only; the zone and the segment cache are rebuilt.
