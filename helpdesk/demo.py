@@ -94,4 +94,15 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
     if created and spec.slug in available_templates():
         load_policy_template(tenant=tenant, template=spec.slug)
         load_demo_contracts(tenant=tenant, template=spec.slug, organizations=organizations)
+        _demo_team_members(tenant, [logins["agent"], logins["lead"]])
     return tenant
+
+
+def _demo_team_members(tenant: Tenant, emails: list[str]) -> None:
+    """The template's teams (tickets.catalog_templates) get the demo agents as members."""
+    from tickets.models import Team
+    from tickets.services import team_members_set
+
+    staff = list(Membership.objects.for_tenant(tenant).filter(user__email__in=emails))
+    for team in Team.objects.for_tenant(tenant):
+        team_members_set(team=team, members=staff)

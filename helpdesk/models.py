@@ -153,6 +153,8 @@ class Membership(TenantOwned):
     )
     contact_role = models.CharField(max_length=16, choices=ContactRole.choices, blank=True)
     is_active = models.BooleanField(default=True)
+    # Presence for routing: an agent away (holiday, off shift) gets no automatic assignments.
+    is_available = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -235,3 +237,28 @@ class ApiToken(TenantOwned):
     def is_usable(self, now: Any = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotencyRecord(TenantOwned):
+    """One ``Idempotency-Key`` of one caller (a token, or a session's user) in one tenant, and the
+    response it produced. The row is inserted before the request runs, in the same transaction:
+    a concurrent request with the same key waits on the unique index and then replays the
+    committed response (helpdesk.api.idempotency)."""
+
+    principal = models.CharField(max_length=40, help_text=_("token:<id> or user:<id>"))
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text=_("SHA-256 of method, path, body."))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "principal", "key"], name="idempotency_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

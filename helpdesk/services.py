@@ -126,6 +126,87 @@ def contact_add(
     )
 
 
+@transaction.atomic
+def contact_update(
+    *,
+    tenant: Tenant,
+    contact: Membership,
+    name: str | None = None,
+    role: str | None = None,
+    organization: Organization | None = None,
+) -> Membership:
+    """Change a contact's name (on the global user), contact role or organization. Verifying
+    a pending contact is ``contact_verify``'s (it releases held tickets)."""
+    if contact.tenant_id != tenant.pk or contact.role != Membership.Role.CUSTOMER:
+        raise ValidationError({"contact": "Unknown contact."})
+    if organization is not None and organization.tenant_id != tenant.pk:
+        raise ValidationError({"organization": "Unknown organization."})
+    if name is not None and name.strip() != contact.user.name:
+        contact.user.name = name.strip()
+        contact.user.save(update_fields=["name"])
+    fields = []
+    if role is not None and role != contact.contact_role:
+        if role not in Membership.ContactRole.values:
+            raise ValidationError({"role": "Unknown contact role."})
+        if (
+            role != Membership.ContactRole.PENDING
+            and (organization or contact.organization) is None
+        ):
+            raise ValidationError({"organization": "Choose the contact's organization."})
+        contact.contact_role = role
+        fields.append("contact_role")
+    if organization is not None and organization.pk != contact.organization_id:
+        contact.organization = organization
+        fields.append("organization")
+    if fields:
+        contact.save(update_fields=fields)
+    return contact
+
+
+def contact_deactivate(*, tenant: Tenant, contact: Membership) -> Membership:
+    """Remove a contact from the tenant: the membership is deactivated (tickets, messages and
+    history stay; the person can no longer sign in here or use their tokens)."""
+    if contact.tenant_id != tenant.pk or contact.role != Membership.Role.CUSTOMER:
+        raise ValidationError({"contact": "Unknown contact."})
+    if contact.is_active:
+        contact.is_active = False
+        contact.save(update_fields=["is_active"])
+    return contact
+
+
+def organization_update(
+    *,
+    organization: Organization,
+    name: str | None = None,
+    domains: list[str] | None = None,
+    account_executive_email: str | None = None,
+    notes: str | None = None,
+) -> Organization:
+    """Change what is given; the name stays unique within the tenant."""
+    fields = []
+    if name is not None and name.strip() != organization.name:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": "A name is required."})
+        clash = Organization.objects.for_tenant(organization.tenant_id).filter(name=name)
+        if clash.exclude(pk=organization.pk).exists():
+            raise ValidationError({"name": "An organization with this name already exists."})
+        organization.name = name
+        fields.append("name")
+    if domains is not None:
+        organization.domains = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+        fields.append("domains")
+    if account_executive_email is not None:
+        organization.account_executive_email = account_executive_email.strip().lower()
+        fields.append("account_executive_email")
+    if notes is not None:
+        organization.notes = notes
+        fields.append("notes")
+    if fields:
+        organization.save(update_fields=fields)
+    return organization
+
+
 def contact_signup(*, tenant: Tenant, user: User) -> Membership:
     """A self sign-up on the portal: a pending contact, of the organization owning the email
     domain if there is exactly one. What a pending contact sends is held, never dropped."""

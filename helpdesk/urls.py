@@ -10,6 +10,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("helpdesk.api.urls")),
     path("kb/", include("kb.urls")),
+    path("", include("channels.notifications.urls")),  # agent notifications, page ack
+    path("", include("tickets.urls")),
+    path("manage/reports/", include("reports.urls")),
 ]
 
 handler404 = "helpdesk.views.handler404"

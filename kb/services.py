@@ -18,10 +18,10 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from helpdesk.markup import html_to_text, render_markdown, strip_control
 from helpdesk.models import Tenant, User
 
 from . import search
-from .markup import html_to_text, render_markdown, strip_control
 from .models import Article, ArticleRevision, Category, Deflection
 
 # Paths under /kb/ that an article slug must not shadow.

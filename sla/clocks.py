@@ -64,6 +64,7 @@ from .coverage import (
     Coverage,
     sla_resolve,
 )
+from .escalation.alarms import clock_alarm_arm
 from .models import (
     BusinessCalendar,
     Metric,
@@ -175,6 +176,9 @@ def _refresh(clock: SLAClock, *, now: dt.datetime, save: bool = True) -> SLACloc
     clock.explanation = _explanation(clock, calendar, cal, res, bool(pauses))
     clock.updated_at = now
     if save:
+        # Escalation hook: the next warning/escalation instant for the (new) due and warn
+        # times, and its ETA task queued after commit (sla.escalation.alarms).
+        clock_alarm_arm(clock, now=now)
         clock.save()
     return clock
 
@@ -199,6 +203,7 @@ def _undue(
     clock.explanation = f"{Metric(clock.metric).label}: no due time on {calendar.name} ({reason})."
     clock.updated_at = now
     if save:
+        clock_alarm_arm(clock, now=now)  # escalation hook: no due time, no alarm
         clock.save()
     return clock
 

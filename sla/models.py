@@ -367,6 +367,12 @@ class SLAClock(TenantOwned):
     version = models.PositiveIntegerField(default=1)
     explanation = models.TextField(blank=True)
     updated_at = models.DateTimeField(default=now)
+    # The escalation workers' alarm (sla.escalation.alarms): the earliest instant a warning or
+    # escalation level of this clock is still to fire, and which level; null when none is left
+    # (stopped, paused, ineligible, every level fired). Kept by the clock engine's refresh and
+    # by the workers, so the sweep is one range scan over a small partial index.
+    next_alarm_at = models.DateTimeField(null=True, blank=True)
+    next_alarm_level = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["ticket_id", "id"]
@@ -381,6 +387,11 @@ class SLAClock(TenantOwned):
             # The workers' sweep: "due (or warn) passed and not yet fired".
             models.Index(fields=["status", "due_at"], name="sla_clock_status_due"),
             models.Index(fields=["status", "warn_at"], name="sla_clock_status_warn"),
+            models.Index(
+                fields=["next_alarm_at"],
+                condition=Q(next_alarm_at__isnull=False),
+                name="sla_clock_next_alarm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -417,3 +428,15 @@ class SLAClockPause(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.clock_id}: {self.started_at}-{self.ended_at or ''}"
+
+
+# Escalation models (a module of their own, to keep this one readable): registered as sla.*.
+from .escalation.models import (  # noqa: E402, F401
+    EmergencyPage,
+    Escalation,
+    EscalationPolicy,
+    EscalationRole,
+    EscalationRule,
+    NoticeChannel,
+    OnCallEntry,
+)

@@ -9,7 +9,15 @@ from allauth.account.models import EmailAddress
 
 from helpdesk.models import Membership, Organization, Tenant, User
 from sla.models import BusinessCalendar, Contract, OpeningInterval, Severity, SupportPackage
-from tickets.models import Ticket
+from tickets.models import (
+    BusinessImpact,
+    CustomField,
+    Priority,
+    ProductArea,
+    Team,
+    Ticket,
+    TicketType,
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -141,3 +149,63 @@ class ContractFactory(factory.django.DjangoModelFactory):
     package = factory.SubFactory(SupportPackageFactory, tenant=factory.SelfAttribute("..tenant"))
     starts_on = factory.LazyFunction(lambda: dt.date(2020, 1, 1))
     ends_on = None
+
+
+# --- ticket catalogs, teams and conversation ----------------------------------------------------
+
+
+class PriorityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Priority
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"p{n}")
+    name = factory.LazyAttribute(lambda o: o.key.upper())
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class TicketTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TicketType
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"type{n}")
+    name = factory.LazyAttribute(lambda o: o.key.title())
+
+
+class BusinessImpactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BusinessImpact
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"impact{n}")
+    name = factory.LazyAttribute(lambda o: o.key.title())
+    rank = factory.Sequence(lambda n: n + 1)
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+
+class ProductAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductArea
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"area{n}")
+    name = factory.LazyAttribute(lambda o: o.key.title())
+    team = None
+
+
+class CustomFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomField
+
+    tenant = factory.SubFactory(TenantFactory)
+    key = factory.Sequence(lambda n: f"field{n}")
+    label = factory.LazyAttribute(lambda o: o.key.title())
+    kind = "text"

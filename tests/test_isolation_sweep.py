@@ -8,35 +8,68 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 
+from channels.notifications.models import Notification
+from channels.webhooks.models import WebhookSubscription
 from helpdesk.models import Organization
 from helpdesk.services import api_token_create
 from kb.models import Article
 from kb.services import article_create
-from sla.models import BusinessCalendar, Contract, Severity, SupportPackage
+from sla.models import (
+    BusinessCalendar,
+    Contract,
+    EmergencyPage,
+    OnCallEntry,
+    Severity,
+    SupportPackage,
+)
 from tests.conftest import World
 from tests.factories import (
     BusinessCalendarFactory,
+    BusinessImpactFactory,
     ContractFactory,
+    CustomFieldFactory,
+    PriorityFactory,
+    ProductAreaFactory,
     SeverityFactory,
     SupportPackageFactory,
+    TeamFactory,
+    TicketTypeFactory,
 )
 from tests.routes import PUBLIC_ROUTES, Route, tenant_routes
-from tickets.models import Ticket
-from tickets.services import ticket_create
+from tickets.models import (
+    BusinessImpact,
+    CustomField,
+    Priority,
+    ProductArea,
+    Team,
+    Ticket,
+    TicketType,
+)
+from tickets.services import attachment_add, ticket_create
 
 # kwarg name → (how to make an object of tenant A) → the URL value.
 Maker = Callable[[World], Any]
 
 
 def _ticket(world: World) -> Ticket:
-    return ticket_create(
-        tenant=world.tenant,
-        subject="ALPHA-SECRET ticket",
-        requester=world.contact1.user,
-        requester_email=world.contact1.user.email,
-    )
+    # One ticket per world: a route's kwargs (ticket and attachment) must fit together.
+    ticket = world.extra.get("sweep_ticket")
+    if ticket is None:
+        ticket = world.extra["sweep_ticket"] = ticket_create(
+            tenant=world.tenant,
+            subject="ALPHA-SECRET ticket",
+            requester=world.contact1.user,
+            requester_email=world.contact1.user.email,
+        )
+    return ticket  # type: ignore[return-value]
+
+
+def _attachment(world: World) -> int:
+    upload = ContentFile(b"ALPHA-SECRET attachment", name="alpha-secret.txt")
+    return attachment_add(ticket=_ticket(world), upload=upload, by=world.contact1.user).pk
 
 
 def _article(world: World) -> Article:
@@ -49,6 +82,27 @@ def _article(world: World) -> Article:
     )
 
 
+def _emergency_page(world: World) -> int:
+    page = EmergencyPage.objects.create(tenant=world.tenant, ticket=_ticket(world))
+    return page.pk
+
+
+def _notification(world: World) -> int:
+    return Notification.objects.create(
+        tenant=world.tenant,
+        recipient=world.admin,
+        kind=Notification.Kind.SLA_WARNING,
+        text="ALPHA-SECRET notification",
+        source_key="sweep",
+    ).pk
+
+
+def _webhook(world: World) -> int:
+    return WebhookSubscription.objects.create(
+        tenant=world.tenant, url="http://127.0.0.1:9/alpha-secret", events=["ticket.created"]
+    ).pk
+
+
 # How to make tenant A's object for a route, keyed by model (for `pk` on a model view) or by
 # kwarg name (for nested and portal routes).
 MODEL_MAKERS: dict[type, Maker] = {
@@ -59,6 +113,16 @@ MODEL_MAKERS: dict[type, Maker] = {
     SupportPackage: lambda w: SupportPackageFactory(tenant=w.tenant).pk,
     Contract: lambda w: ContractFactory(tenant=w.tenant, organization=w.org1).pk,
     Article: lambda w: _article(w).pk,
+    Priority: lambda w: PriorityFactory(tenant=w.tenant).pk,
+    TicketType: lambda w: TicketTypeFactory(tenant=w.tenant).pk,
+    BusinessImpact: lambda w: BusinessImpactFactory(tenant=w.tenant).pk,
+    ProductArea: lambda w: ProductAreaFactory(tenant=w.tenant).pk,
+    CustomField: lambda w: CustomFieldFactory(tenant=w.tenant).pk,
+    Team: lambda w: TeamFactory(tenant=w.tenant).pk,
+    EmergencyPage: _emergency_page,
+    Notification: _notification,
+    OnCallEntry: lambda w: OnCallEntry.objects.create(tenant=w.tenant, membership=w.agent).pk,
+    WebhookSubscription: _webhook,
 }
 KWARG_MAKERS: dict[str, Maker] = {
     "reference": lambda w: _ticket(w).reference,
@@ -66,6 +130,8 @@ KWARG_MAKERS: dict[str, Maker] = {
     "organization_pk": lambda w: w.org1.pk,
     "article_pk": lambda w: _article(w).pk,
     "article_slug": lambda w: _article(w).slug,
+    "attachment_id": _attachment,
+    "page_id": _emergency_page,
 }
 
 
@@ -77,7 +143,16 @@ ROUTE_QUERY: dict[str, str] = {
 }
 
 
+# Routes whose `pk` model serves several resources (memberships: agents and contacts).
+ROUTE_MAKERS: dict[str, Maker] = {
+    "api-agent": lambda w: w.agent.pk,
+    "api-contact": lambda w: w.contact1.pk,
+}
+
+
 def value_for(route: Route, kwarg: str, world: World) -> Any:
+    if kwarg == "pk" and route.name in ROUTE_MAKERS:
+        return ROUTE_MAKERS[route.name](world)
     if kwarg in KWARG_MAKERS:
         return KWARG_MAKERS[kwarg](world)
     model = getattr(route.view_class, "model", None) or getattr(

@@ -5,9 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from sla.api import calendars as sla_calendars
 from sla.api import catalog as sla_catalog
-from tickets import api as tickets_api
 
-from . import views
+from . import contacts, views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -18,8 +17,10 @@ urlpatterns = [
         views.OrganizationDetailView.as_view(),
         name="api-organization",
     ),
-    path("tickets/", tickets_api.TicketListView.as_view(), name="api-tickets"),
-    path("tickets/<int:pk>/", tickets_api.TicketDetailView.as_view(), name="api-ticket"),
+    path("contacts/", contacts.ContactListView.as_view(), name="api-contacts"),
+    path("contacts/<int:pk>/", contacts.ContactDetailView.as_view(), name="api-contact"),
+    # Tickets, their conversation and catalogs, teams and agents
+    path("", include("tickets.api.urls")),
     # SLA engine
     path("calendars/", sla_calendars.CalendarListView.as_view(), name="api-calendars"),
     path("calendars/<int:pk>/", sla_calendars.CalendarDetailView.as_view(), name="api-calendar"),
@@ -46,4 +47,8 @@ urlpatterns = [
     path("contracts/<int:pk>/", sla_catalog.ContractDetailView.as_view(), name="api-contract"),
     path("sla-policy/", sla_catalog.SLAPolicyView.as_view(), name="api-sla-policy"),
     path("kb/", include("kb.api.urls")),
+    # Escalation (sla.api.escalations), notifications and webhooks (channels).
+    path("", include("sla.api.escalation_urls")),
+    path("", include("channels.api_urls")),
+    path("reports/", include("reports.api_urls")),
 ]

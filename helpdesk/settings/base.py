@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "sla",
     "channels",
     "kb",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "helpdesk.middleware.MembershipMiddleware",
+    # Idempotency-Key on API POSTs: after the tenant and the session's member are known.
+    "helpdesk.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -206,7 +209,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "ENUM_NAME_OVERRIDES": {"ArticleStatusEnum": "kb.models.Article.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ArticleStatusEnum": "kb.models.Article.Status",
+        "TicketStatusEnum": "tickets.models.Ticket.Status",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set; otherwise kombu's filesystem transport, which needs no
@@ -240,6 +246,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A broker outage must not hold a web request for long: tasks are queued after commit with a
+# short publish retry, and the periodic sweeps pick up whatever could not be queued.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(socket_connect_timeout=5, socket_timeout=30)
+
+# Notices and webhooks (channels.notifications, channels.webhooks).
+PAGER_BACKEND = env_str("PAGER_BACKEND", "channels.notifications.pager.ConsoleBackend")
+PAGER_HTTP_URL = env_str("PAGER_HTTP_URL")
+PAGER_HTTP_TOKEN = env_str("PAGER_HTTP_TOKEN")
+# Webhooks reach only public addresses, unless this is development (DEBUG) or set here.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -21,3 +21,6 @@ STORAGES = {
 ACCOUNT_RATE_LIMITS = False
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/min"}}
+# Webhook tests post to a local HTTP server (loopback): allowed here and in development, refused
+# in production (channels.webhooks.ssrf).
+WEBHOOKS_ALLOW_PRIVATE = True

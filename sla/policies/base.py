@@ -169,6 +169,11 @@ class PolicyTemplate:
         )
         policy.template = self.name
         policy.save(update_fields=["template"])
+        # The ticket side of the seed (types, impacts, product areas, teams, routing): tickets
+        # owns those catalogs, so it reads what it needs from ``data``.
+        from tickets.catalog_templates import catalog_template_load
+
+        catalog_template_load(tenant=tenant, template=self.name, data=self.data)
         return True
 
     def load_demo_contracts(self, tenant: Tenant, organizations: Sequence[Organization]) -> None:

@@ -1,6 +1,8 @@
-"""Tickets. (The foundation's core; catalogs, messages and the rest grow here.)"""
+"""The ticket and its per-tenant reference counter."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -9,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import Organization, Tenant
 from helpdesk.tenancy import TenantOwned
+
+from .teams import Team
 
 
 class TicketCounter(models.Model):
@@ -19,43 +23,6 @@ class TicketCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}: {self.last_number}"
-
-
-class Team(TenantOwned):
-    """A group of agents (a department, or the experts of a product area). A team may work to
-    its own business calendar (seed 003: Customer Support 07-17, Technical Support 08-17)."""
-
-    name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
-    calendar = models.ForeignKey(
-        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    escalation_emails = models.JSONField(
-        default=list, blank=True, help_text=_("Distribution list notified on escalation.")
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="team_name_unique")]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class TeamMember(TenantOwned):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
-    membership = models.ForeignKey(
-        "helpdesk.Membership", on_delete=models.CASCADE, related_name="team_memberships"
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "membership"], name="team_member_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.membership_id} in {self.team_id}"
 
 
 class Ticket(TenantOwned):
@@ -76,7 +43,8 @@ class Ticket(TenantOwned):
 
     number = models.PositiveBigIntegerField()
     subject = models.CharField(max_length=250)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text=_("Markdown source."))
+    description_html = models.TextField(blank=True, help_text=_("Rendered and sanitised."))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     organization = models.ForeignKey(
@@ -114,6 +82,45 @@ class Ticket(TenantOwned):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
     )
+    # The catalogs (tickets.models.catalog).
+    type = models.ForeignKey(
+        "tickets.TicketType",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="tickets",
+    )
+    priority = models.ForeignKey(
+        "tickets.Priority", null=True, blank=True, on_delete=models.RESTRICT, related_name="tickets"
+    )
+    # Set when an agent chose the priority; otherwise it follows the priority matrix.
+    priority_overridden = models.BooleanField(default=False)
+    business_impact = models.ForeignKey(
+        "tickets.BusinessImpact",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="tickets",
+    )
+    business_impact_text = models.CharField(max_length=500, blank=True)
+    product_area = models.ForeignKey(
+        "tickets.ProductArea",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="tickets",
+    )
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # Seed 002: a client without a contract may ask for a due date.
+    requested_due_date = models.DateField(null=True, blank=True)
+    billable = models.BooleanField(default=False)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
+    )
+    solved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_customer_reply_at = models.DateTimeField(null=True, blank=True)
+    last_agent_reply_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -126,11 +133,30 @@ class Ticket(TenantOwned):
             models.Index(fields=["tenant", "status", "-id"], name="ticket_tenant_status"),
             models.Index(fields=["tenant", "organization", "-id"], name="ticket_tenant_org"),
             models.Index(fields=["tenant", "requester", "-id"], name="ticket_tenant_requester"),
+            models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
+            models.Index(fields=["tenant", "team", "-id"], name="ticket_tenant_team"),
+            models.Index(fields=["tenant", "updated_at"], name="ticket_tenant_updated"),
         ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The services save a few plain fields at a time (status, cc, updated_at …): when no
+        # foreign key is among them nothing can point into another tenant, so the per-FK
+        # same-tenant lookups of TenantOwned.save are skipped.
+        fields = kwargs.get("update_fields")
+        if fields is not None and not any(
+            self._meta.get_field(name).many_to_one for name in fields
+        ):
+            models.Model.save(self, *args, **kwargs)
+            return
+        super().save(*args, **kwargs)
+
     @property
     def reference(self) -> str:
         return f"{self.tenant.ticket_prefix}-{self.number}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED

@@ -1,8 +1,9 @@
-"""Article bodies: Markdown → sanitised HTML, and the plain text that search indexes.
+"""Markdown → sanitised HTML (nh3), and the plain text of sanitised HTML.
 
-Authors are staff, but an article is shown to every visitor of the tenant's public KB, so the
-rendered HTML is still reduced to an allowlist: no script, style, forms, frames or event
-handlers, and links only with safe schemes.
+One renderer for every body a person writes: knowledge-base articles, ticket descriptions,
+replies and internal notes. Whoever wrote it, the rendered HTML is reduced to an allowlist: no
+script, style, forms, frames or event handlers, and links only with safe schemes (a customer's
+reply is shown to agents, an article to every visitor of the public KB).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
     "abbr": {"title"},
 }
-# Relative URLs stay: articles link to each other (/kb/other-article/) and to the portal.
+# Relative URLs stay: articles link to each other (/kb/other-article/), replies to the portal.
 _CLEANER = nh3.Cleaner(
     tags=_ALLOWED_TAGS,
     clean_content_tags={"script", "style", "template", "iframe", "noscript"},

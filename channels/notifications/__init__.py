@@ -1,0 +1,1 @@
+"""Notices to people: email (threaded per ticket), in-app notifications, pager/SMS."""

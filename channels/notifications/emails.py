@@ -1,0 +1,82 @@
+"""Notice emails: templates in threes (subject, text, HTML) rendered by one helper, and the
+threading headers that keep every notice about a ticket in one thread in the reader's client."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from helpdesk.models import Tenant
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    text: str
+    html: str
+
+    def as_payload(self) -> dict[str, str]:
+        return {"subject": self.subject, "text": self.text, "html": self.html}
+
+
+def render_email(name: str, context: dict[str, Any]) -> EmailContent:
+    """``templates/emails/<name>/{subject.txt, body.txt, body.html}`` with ``context``."""
+    subject = render_to_string(f"emails/{name}/subject.txt", context)
+    return EmailContent(
+        subject=" ".join(subject.split())[:250],
+        text=render_to_string(f"emails/{name}/body.txt", context),
+        html=render_to_string(f"emails/{name}/body.html", context),
+    )
+
+
+def tenant_base_url(tenant: Tenant) -> str:
+    """``https://acme.example.com`` (``HELPDESK_PUBLIC_SCHEME``/``_PORT`` for development)."""
+    scheme = getattr(settings, "HELPDESK_PUBLIC_SCHEME", "http" if settings.DEBUG else "https")
+    port = getattr(settings, "HELPDESK_PUBLIC_PORT", "")
+    host = f"{tenant.slug}.{settings.HELPDESK_BASE_DOMAIN}"
+    return f"{scheme}://{host}{':' + str(port) if port else ''}"
+
+
+def ticket_thread_id(*, tenant_slug: str, ticket_id: int) -> str:
+    """The stable Message-ID of a ticket's thread root: every notice about the ticket answers
+    it (In-Reply-To, References), so mail clients thread them whatever the subject says."""
+    return f"<ticket-{ticket_id}.{tenant_slug}@{settings.HELPDESK_BASE_DOMAIN}>"
+
+
+def notice_message_id(*, tenant_slug: str, key: str) -> str:
+    """A Message-ID per delivery that a retry repeats (receivers drop the duplicate)."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
+    return f"<notice-{digest}.{tenant_slug}@{settings.HELPDESK_BASE_DOMAIN}>"
+
+
+def notice_headers(*, tenant_slug: str, ticket_id: int | None, key: str) -> dict[str, str]:
+    headers = {
+        "Message-ID": notice_message_id(tenant_slug=tenant_slug, key=key),
+        # RFC 3834: machine-generated; well-behaved autoresponders stay quiet.
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    if ticket_id is not None:
+        root = ticket_thread_id(tenant_slug=tenant_slug, ticket_id=ticket_id)
+        headers["In-Reply-To"] = root
+        headers["References"] = root
+    return headers
+
+
+def send_email(*, to: str, payload: dict[str, Any]) -> None:
+    """Send one rendered notice (``payload``: subject, text, html, headers)."""
+    message = EmailMultiAlternatives(
+        subject=payload.get("subject", ""),
+        body=payload.get("text", ""),
+        from_email=payload.get("from_email") or settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers=payload.get("headers") or {},
+    )
+    if payload.get("html"):
+        message.attach_alternative(payload["html"], "text/html")
+    message.send(fail_silently=False)

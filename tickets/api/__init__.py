@@ -1,0 +1,1 @@
+"""Ticket API resources (routes in :mod:`tickets.api.urls`)."""
