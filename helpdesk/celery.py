@@ -10,9 +10,11 @@ production runs several workers, and may give the ``sla`` queue workers of its o
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.signals import worker_ready
 from kombu import Queue
 
@@ -35,6 +37,19 @@ app.conf.task_routes = {
     "webhooks.*": {"queue": "webhooks"},
     "channels.email.*": {"queue": "email"},
 }
+
+
+class Scheduler(PersistentScheduler):
+    """Beat's file-backed schedule, whose directory (``var/`` by default, not in a fresh
+    checkout) is created when missing: without it beat would die at start and take the sweeps
+    with it."""
+
+    def setup_schedule(self) -> None:
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
+
+
+app.conf.beat_scheduler = "helpdesk.celery:Scheduler"
 
 # Periodic schedules (beat). Short ``expires``: a sweep message that waited longer than a few
 # periods (a busy or restarted worker) is dropped, the next one does the same work.

@@ -32,25 +32,14 @@ def fire_clock(clock_id: int, version: int, level: int | None = None) -> int:
     return len(clock_alarm_fire(clock_id=clock_id, version=version, wait=False))
 
 
-@shared_task(
-    name="sla.sweep_alarms",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+# Periodic: no retries (the next beat tick does the same work).
+@shared_task(name="sla.sweep_alarms", acks_late=True)
 def sweep_alarms() -> int:
     """Every ~2 s (beat): fire whatever alarm came and no ETA task fired."""
     return alarms_sweep()
 
 
-@shared_task(
-    name="sla.plan_alarms",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+@shared_task(name="sla.plan_alarms", acks_late=True)
 def plan_alarms(full: bool = False) -> int:
     """Every 30 s (beat): queue ETA tasks for alarms entering the 10-minute horizon; with
     ``full`` (a worker just started), for every alarm within it."""
@@ -69,13 +58,8 @@ def rearm_alarms(tenant_id: int) -> int:
     return alarms_rearm(tenant_id=tenant_id)
 
 
-@shared_task(
-    name="sla.repage",
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
+# Periodic: no retries (the next beat tick does the same work).
+@shared_task(name="sla.repage", acks_late=True)
 def repage() -> int:
     """Every 15 s (beat): page again whoever is on call for unacknowledged emergencies."""
     return pages_repage_due()

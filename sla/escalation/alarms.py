@@ -161,7 +161,7 @@ def _record(
     policy: EscalationPolicy,
 ) -> tuple[Escalation, list[Recipient]] | None:
     """The claim: insert the (clock, level, version) row, or find it taken."""
-    recipients = recipients_for(ticket, level.recipients, policy)
+    recipients = recipients_for(ticket, level.recipients, policy, fallback=True)
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(

@@ -104,7 +104,10 @@ def ticket_customer_escalate(
         raise CustomerEscalationNotAllowed(state)
     policy = policy_for(ticket.tenant_id)
     recipients = recipients_for(
-        ticket, (EscalationRole.DISTRIBUTION_LIST, EscalationRole.ACCOUNT_EXECUTIVE), policy
+        ticket,
+        (EscalationRole.DISTRIBUTION_LIST, EscalationRole.ACCOUNT_EXECUTIVE),
+        policy,
+        fallback=True,
     )
     staff = staff_by_email(ticket.tenant_id, [r.email for r in recipients])
     recipients = [

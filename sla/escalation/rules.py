@@ -8,6 +8,8 @@ Decisions (stated once, here)
   ``due_at``. A tenant without rule rows uses :data:`DEFAULT_LEVELS`: warning → assignee;
   1 at breach → assignee and team lead; 2 at breach + 1 h → managers and the escalation
   distribution list; 3 at breach + 4 h → the organization's account executive.
+* **Nobody to tell.** A level whose roles resolve to nobody (an unassigned ticket, a tenant
+  without team leads) goes to the tenant's admins.
 * **Eligibility.** A clock escalates only when its target *and* the ticket's severity are
   escalation-eligible. An ineligible clock fires nothing at all: no warning either (seed 001's
   Low and Cosmetic "never escalate"; a warning is the first step of the same chain).
@@ -201,9 +203,11 @@ def _tier_members(ticket: Ticket, tier: str) -> list[Membership]:
 
 
 def recipients_for(
-    ticket: Ticket, roles: Iterable[str], policy: EscalationPolicy
+    ticket: Ticket, roles: Iterable[str], policy: EscalationPolicy, *, fallback: bool = False
 ) -> list[Recipient]:
-    """Resolve ``roles`` against ``ticket`` now; one recipient per address, in role order."""
+    """Resolve ``roles`` against ``ticket`` now; one recipient per address, in role order.
+    With ``fallback``, a level that reaches nobody (an unassigned ticket, no team lead, no
+    list) goes to the tenant's admins instead: an escalation that tells no one is none."""
     zone = ticket.tenant.time_zone or "UTC"
     found: list[Recipient] = []
     for role in roles:
@@ -223,6 +227,11 @@ def recipients_for(
                 found.append(
                     Recipient(email=organization.account_executive_email.lower(), time_zone=zone)
                 )
+    if not found and fallback:
+        admins = Membership.objects.for_tenant(ticket.tenant_id).filter(
+            role=Membership.Role.ADMIN, is_active=True
+        )
+        found = [_member(m, zone) for m in admins.select_related("user").order_by("id")]
     seen: set[str] = set()
     unique = []
     for r in found:

@@ -438,3 +438,12 @@ def test_webhook_events_follow_the_chain(esc: EscalationSetup) -> None:
     payload = WebhookDelivery.objects.filter(event_type="sla.breached").get().payload
     assert payload["data"]["ticket"]["reference"] == ticket.reference
     assert payload["data"]["escalation"]["level"] == 1
+
+
+def test_a_level_that_reaches_nobody_goes_to_the_admins(esc: EscalationSetup) -> None:
+    w = esc.world
+    with time_machine.travel(T0, tick=False):
+        ticket = esc.ticket()
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=None)
+    sweep_at(T0 + dt.timedelta(minutes=45))
+    assert Escalation.objects.get(ticket=ticket, level=0).recipients == [w.admin.user.email]

@@ -243,7 +243,10 @@ def portal_tickets(
     return (
         qs.annotate(next_due=next_due_subquery(tenant))
         .select_related("tenant", "severity", "organization", "type")
-        .order_by("-id")
+        # Newest first by reference number: the (tenant, number) index keeps the walk inside
+        # the tenant (by id, an owner's "organization OR mine" filter made PostgreSQL walk the
+        # primary key backwards through every tenant's newer tickets).
+        .order_by("-number")
     )
 
 
