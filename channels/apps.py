@@ -7,3 +7,12 @@ class ChannelsConfig(AppConfig):
     name = "channels"
     label = "helpdesk_channels"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Ticket events (created, updated, message created) become signed webhooks after
+        # commit; the tickets app publishes them through its outbox and knows nothing of us.
+        from tickets import outbox
+
+        from .webhooks.subscribers import ticket_event_to_webhooks
+
+        outbox.subscribe(ticket_event_to_webhooks)

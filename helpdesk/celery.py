@@ -45,7 +45,8 @@ class Scheduler(PersistentScheduler):
     with it."""
 
     def setup_schedule(self) -> None:
-        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        filename = self.schedule_filename  # type: ignore[attr-defined]  # set by __init__
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)
         super().setup_schedule()
 
 

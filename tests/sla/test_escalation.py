@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 import time_machine
 
+from channels.notifications import services as notification_services
 from channels.notifications.models import Notification, NotificationDelivery
+from channels.webhooks import services as webhook_services
 from channels.webhooks.models import WebhookDelivery, WebhookSubscription
 from sla.clocks import sla_agent_public_reply, sla_recompute, sla_status_changed
 from sla.escalation import alarms
@@ -313,6 +315,9 @@ def test_the_eta_task_is_queued_after_commit_only_within_the_horizon(
 ) -> None:
     queued: list[tuple[Any, ...]] = []
     monkeypatch.setattr(alarms, "enqueue_fire", lambda *args: queued.append(args))
+    # The notices' tasks are not this test's business (and must not reach a real broker).
+    monkeypatch.setattr(notification_services, "enqueue_deliveries", lambda *a, **k: None)
+    monkeypatch.setattr(webhook_services, "enqueue_deliveries", lambda *a, **k: None)
     with time_machine.travel(T0, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             soon = esc.ticket(opened_at=T0 - dt.timedelta(minutes=40))  # warning in 5 min
