@@ -9,6 +9,7 @@ form's errors inline (status 400) and nothing typed lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -168,50 +169,39 @@ def ticket_message(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
 def ticket_assign_view(request: HttpRequest, reference: str) -> HttpResponse:
-    if request.method != "POST":
-        return ticket_page(request, reference)
     tenant, membership = _who(request)
-    ticket = _ticket(request, reference)
-    form = AssignForm(request.POST, tenant=tenant)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                ticket_assign(
-                    ticket=_ticket(request, reference, lock=True),
-                    assignee=form.cleaned_data["assignee"],
-                    team=form.cleaned_data["team"],
-                    by=membership,
-                )
-        except ValidationError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Assignment saved."))
-            return _back(ticket)
-    return _page(request, ticket, status=400, assign_form=form)
+    form = AssignForm(request.POST or None, tenant=tenant)
+    return _apply(
+        request,
+        reference,
+        form,
+        "assign_form",
+        lambda ticket: ticket_assign(
+            ticket=ticket,
+            assignee=form.cleaned_data["assignee"],
+            team=form.cleaned_data["team"],
+            by=membership,
+        ),
+        _("Assignment saved."),
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @staff_required
 def ticket_reclassify_view(request: HttpRequest, reference: str) -> HttpResponse:
-    if request.method != "POST":
-        return ticket_page(request, reference)
     tenant, membership = _who(request)
-    ticket = _ticket(request, reference)
-    form = ReclassifyForm(request.POST, tenant=tenant)
-    if form.is_valid():
-        try:
-            with transaction.atomic():
-                ticket_reclassify(
-                    ticket=_ticket(request, reference, lock=True),
-                    severity=form.cleaned_data["severity"],
-                    by=membership,
-                )
-        except ValidationError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Severity re-classified; the SLA clocks were recomputed."))
-            return _back(ticket, "sla")
-    return _page(request, ticket, status=400, reclassify_form=form)
+    form = ReclassifyForm(request.POST or None, tenant=tenant)
+    return _apply(
+        request,
+        reference,
+        form,
+        "reclassify_form",
+        lambda ticket: ticket_reclassify(
+            ticket=ticket, severity=form.cleaned_data["severity"], by=membership
+        ),
+        _("Severity re-classified; the SLA clocks were recomputed."),
+        anchor="sla",
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -220,22 +210,43 @@ def ticket_status_view(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method != "POST":
         return ticket_page(request, reference)
     _tenant, membership = _who(request)
+    form = TransitionForm(request.POST, allowed=allowed_statuses(_ticket(request, reference)))
+    return _apply(
+        request,
+        reference,
+        form,
+        "status_form",
+        lambda ticket: ticket_transition(
+            ticket=ticket, status=form.cleaned_data["status"], by=membership
+        ),
+        _("Status changed."),
+    )
+
+
+def _apply(
+    request: HttpRequest,
+    reference: str,
+    form: Any,
+    form_name: str,
+    run: Callable[[Ticket], object],
+    success: str,
+    anchor: str = "",
+) -> HttpResponse:
+    """One agent action: GET shows the page; a valid POST runs the service on the locked ticket
+    and redirects back; a refusal re-renders the page with the errors in the form (400)."""
+    if request.method != "POST":
+        return ticket_page(request, reference)
     ticket = _ticket(request, reference)
-    form = TransitionForm(request.POST, allowed=allowed_statuses(ticket))
     if form.is_valid():
         try:
             with transaction.atomic():
-                ticket_transition(
-                    ticket=_ticket(request, reference, lock=True),
-                    status=form.cleaned_data["status"],
-                    by=membership,
-                )
+                run(_ticket(request, reference, lock=True))
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, _("Status changed."))
-            return _back(ticket)
-    return _page(request, ticket, status=400, status_form=form)
+            messages.success(request, success)
+            return _back(ticket, anchor)
+    return _page(request, ticket, status=400, **{form_name: form})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
