@@ -12,7 +12,10 @@ urlpatterns = [
     path("kb/", include("kb.urls")),
     path("", include("channels.notifications.urls")),  # agent notifications, page ack
     path("", include("tickets.urls")),
+    path("", include("channels.chat.urls")),
+    path("", include("channels.phone.urls")),
     path("manage/reports/", include("reports.urls")),
+    path("manage/", include("console.urls")),
 ]
 
 handler404 = "helpdesk.views.handler404"

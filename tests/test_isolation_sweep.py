@@ -25,6 +25,7 @@ from sla.models import (
     Severity,
     SupportPackage,
 )
+from tests import sweep_makers
 from tests.conftest import World
 from tests.factories import (
     BusinessCalendarFactory,
@@ -148,6 +149,18 @@ ROUTE_MAKERS: dict[str, Maker] = {
     "api-agent": lambda w: w.agent.pk,
     "api-contact": lambda w: w.contact1.pk,
 }
+
+
+def _merge_area_makers() -> None:
+    for name, entries in sweep_makers.collected().items():
+        target = globals()[name]
+        clash = set(target) & set(entries)
+        if clash:
+            raise RuntimeError(f"{name}: {clash} defined here and in tests/sweep_makers")
+        target.update(entries)
+
+
+_merge_area_makers()
 
 
 def value_for(route: Route, kwarg: str, world: World) -> Any:

@@ -50,5 +50,7 @@ urlpatterns = [
     # Escalation (sla.api.escalations), notifications and webhooks (channels).
     path("", include("sla.api.escalation_urls")),
     path("", include("channels.api_urls")),
+    path("", include("channels.chat.api_urls")),
+    path("", include("channels.phone.api_urls")),
     path("reports/", include("reports.api_urls")),
 ]

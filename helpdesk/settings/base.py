@@ -40,8 +40,11 @@ INSTALLED_APPS = [
     "tickets",
     "sla",
     "channels",
+    "channels.chat",
+    "channels.phone",
     "kb",
     "reports",
+    "console",
 ]
 
 MIDDLEWARE = [

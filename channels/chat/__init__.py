@@ -1,0 +1,2 @@
+"""Live chat: the portal widget, the embeddable script, the agents' console; a transcript becomes a
+ticket (channel chat)."""

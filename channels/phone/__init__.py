@@ -1,0 +1,1 @@
+"""Phone: contacts' personal codes, agents logging calls, the verification API."""
