@@ -149,7 +149,7 @@ class Membership(TenantOwned):
     role = models.CharField(max_length=16, choices=Role.choices)
     tier = models.CharField(max_length=16, choices=Tier.choices, blank=True)
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts"
+        Organization, null=True, blank=True, on_delete=models.RESTRICT, related_name="contacts"
     )
     contact_role = models.CharField(max_length=16, choices=ContactRole.choices, blank=True)
     is_active = models.BooleanField(default=True)

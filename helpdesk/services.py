@@ -288,3 +288,49 @@ def api_token_revoke(*, tenant: Tenant, token: ApiToken) -> None:
         raise ValidationError({"token": "Unknown token."})
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+
+
+def api_token_rename(*, tenant: Tenant, token: ApiToken, name: str) -> ApiToken:
+    """Rename ``token`` (of ``tenant``); the key and its hash never change."""
+    if token.tenant_id != tenant.pk:
+        raise ValidationError({"token": "Unknown token."})
+    token.name = name
+    token.save(update_fields=["name"])
+    return token
+
+
+def _storage_tree_delete(prefix: str) -> int:
+    """Delete every stored file under ``prefix`` (a directory of the default storage), walking
+    one directory at a time so that memory stays flat however many files there are."""
+    from django.core.files.storage import default_storage
+
+    removed = 0
+    try:
+        directories, files = default_storage.listdir(prefix)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    for name in files:
+        default_storage.delete(f"{prefix}/{name}")
+        removed += 1
+    for directory in directories:
+        removed += _storage_tree_delete(f"{prefix}/{directory}")
+    return removed
+
+
+def tenant_delete(*, tenant: Tenant) -> None:
+    """Delete a tenant and everything it owns: tickets and their logs, catalogs, calendars,
+    contracts, memberships, tokens. Users stay (an email address may belong to other tenants).
+    The tenant's stored files (attachments, branding) go after the commit.
+
+    Every foreign key between a tenant's rows is CASCADE or RESTRICT (never PROTECT), so the one
+    cascade from the tenant removes them all; the append-only event log lets this tenant's rows go
+    (tickets.apps.allow_tenant_purge)."""
+    tenant_id = tenant.pk
+    with transaction.atomic():
+        Tenant.objects.filter(pk=tenant_id).get().delete()
+
+        def purge_files() -> None:
+            for prefix in (f"attachments/{tenant_id}", f"branding/{tenant_id}"):
+                _storage_tree_delete(prefix)
+
+        transaction.on_commit(purge_files)

@@ -180,7 +180,7 @@ class PackageSeverity(TenantOwned):
     """A severity a package covers (an explicit through table so it carries the tenant)."""
 
     package = models.ForeignKey(SupportPackage, on_delete=models.CASCADE, related_name="+")
-    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="+")
+    severity = models.ForeignKey(Severity, on_delete=models.RESTRICT, related_name="+")
 
     class Meta:
         constraints = [
@@ -198,7 +198,7 @@ class Contract(TenantOwned):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="contracts"
     )
-    package = models.ForeignKey(SupportPackage, on_delete=models.PROTECT, related_name="contracts")
+    package = models.ForeignKey(SupportPackage, on_delete=models.RESTRICT, related_name="contracts")
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
@@ -228,7 +228,7 @@ class SLAPolicy(TenantOwned):
         max_length=20, choices=NoContractRule.choices, default=NoContractRule.NONE
     )
     default_package = models.ForeignKey(
-        SupportPackage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        SupportPackage, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     no_contract_note = models.TextField(
         blank=True, help_text=_("Shown on a ticket that carries no SLA for lack of a contract.")
@@ -266,11 +266,11 @@ class SLATarget(TenantOwned):
         OPENED_OUTSIDE = "opened_outside", _("Opened outside the condition calendar's hours")
 
     package = models.ForeignKey(SupportPackage, on_delete=models.CASCADE, related_name="targets")
-    severity = models.ForeignKey(Severity, on_delete=models.PROTECT, related_name="targets")
+    severity = models.ForeignKey(Severity, on_delete=models.RESTRICT, related_name="targets")
     metric = models.CharField(max_length=20, choices=Metric.choices)
     target_minutes = models.PositiveIntegerField(null=True, blank=True)
     target_business_days = models.PositiveIntegerField(null=True, blank=True)
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.PROTECT, related_name="targets")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.RESTRICT, related_name="targets")
     escalation_eligible = models.BooleanField(default=True)
     warn_at_percent = models.PositiveSmallIntegerField(default=75)
     condition = models.CharField(
@@ -280,7 +280,7 @@ class SLATarget(TenantOwned):
         BusinessCalendar,
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         related_name="conditioned_targets",
     )
     position = models.PositiveSmallIntegerField(default=0)
@@ -391,6 +391,12 @@ class SLAClock(TenantOwned):
                 fields=["next_alarm_at"],
                 condition=Q(next_alarm_at__isnull=False),
                 name="sla_clock_next_alarm",
+            ),
+            # The agent queue reads unstopped clocks in due order (tickets/views/queue_query.py).
+            models.Index(
+                fields=["tenant", "due_at", "ticket"],
+                condition=Q(met_at__isnull=True, due_at__isnull=False),
+                name="sla_clock_unstopped_due",
             ),
         ]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,7 +49,7 @@ class Ticket(TenantOwned):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        Organization, null=True, blank=True, on_delete=models.RESTRICT, related_name="tickets"
     )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -64,7 +65,7 @@ class Ticket(TenantOwned):
     opened_at = models.DateTimeField(default=timezone.now)
     # The SLA engine's inputs and its per-ticket verdict (sla.clocks).
     severity = models.ForeignKey(
-        "sla.Severity", null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+        "sla.Severity", null=True, blank=True, on_delete=models.RESTRICT, related_name="tickets"
     )
     # Seed 003: a duplicate filed without being asked carries no SLA of its own.
     sla_exempt = models.BooleanField(default=False)
@@ -136,6 +137,15 @@ class Ticket(TenantOwned):
             models.Index(fields=["tenant", "assignee", "status"], name="ticket_tenant_assignee"),
             models.Index(fields=["tenant", "team", "-id"], name="ticket_tenant_team"),
             models.Index(fields=["tenant", "updated_at"], name="ticket_tenant_updated"),
+            # The queue's first-come-first-served part: active, not held, oldest first.
+            models.Index(
+                fields=["tenant", "opened_at", "id"],
+                condition=Q(
+                    status__in=["new", "open", "pending", "on_hold"],
+                    held_for_verification=False,
+                ),
+                name="ticket_queue_fcfs",
+            ),
         ]
 
     def __str__(self) -> str:
