@@ -60,6 +60,24 @@ def article_suggestions(*, tenant: Tenant, query: str) -> list[Article]:
     return list(found[:SUGGESTIONS])
 
 
+LINK_CANDIDATES = 8
+
+
+def article_link_candidates(*, tenant: Tenant, query: str) -> list[Article]:
+    """Articles an agent may link in a reply: published and public (the customer must be able to
+    open the link), matching what the agent typed (any word, the last as a prefix), best first."""
+    found = article_search(tenant=tenant, query=query, membership=None, any_word=True)
+    return list(found[:LINK_CANDIDATES])
+
+
+def article_link_get(*, tenant: Tenant, article_id: str) -> Article | None:
+    """The published public article ``article_id`` of ``tenant`` (None for anything else: a
+    draft, an internal article, another tenant's or a malformed id)."""
+    if not str(article_id).isdigit():
+        return None
+    return articles_visible_to(tenant=tenant, membership=None).filter(pk=int(article_id)).first()
+
+
 def article_get(*, tenant: Tenant, membership: Membership | None, article_id: int) -> Article:
     """The article if the reader may see it; 404 for missing, another tenant's and hidden
     alike."""

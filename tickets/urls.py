@@ -43,6 +43,9 @@ urlpatterns = [
     path("agent/tickets/<ref:reference>/", agent_ticket.ticket_page, name="agent-ticket"),
     path("agent/tickets/<ref:reference>/sla/", agent_ticket.ticket_sla, name="agent-ticket-sla"),
     path(
+        "agent/tickets/<ref:reference>/kb/", agent_ticket.ticket_kb_search, name="agent-ticket-kb"
+    ),
+    path(
         "agent/tickets/<ref:reference>/message/",
         agent_ticket.ticket_message,
         name="agent-ticket-message",

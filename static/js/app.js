@@ -105,6 +105,21 @@
     });
   }
 
+  // --- KB article links: "Insert link" puts the article's Markdown link into the reply -------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-insert-text]") : null;
+    if (!button) {
+      return;
+    }
+    var target = document.getElementById(button.getAttribute("data-insert-target"));
+    if (!target) {
+      return;
+    }
+    var text = button.getAttribute("data-insert-text") || "";
+    target.value = target.value ? target.value.replace(/\s*$/, "") + "\n\n" + text : text;
+    target.focus();
+  });
+
   // --- bulk selection ------------------------------------------------------------------------
   function setUpCheckAll(box) {
     if (box.getAttribute("data-check-ready")) {

@@ -48,6 +48,7 @@ from . import adapters, presence
 from .common import bell_template, staff_required
 from .errors import form_add_service_errors
 from .events import event_lines
+from .kb_links import link_candidates, link_markdown
 from .macros import macro_body, macros_for
 
 
@@ -63,7 +64,16 @@ def allowed_statuses(ticket: Ticket) -> list[tuple[str, Any]]:
 def _page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any) -> HttpResponse:
     tenant, membership = _who(request)
     statuses = allowed_statuses(ticket)
-    prefill = macro_body(tenant, request.GET.get("macro", ""))
+    # No-JavaScript inserts: a canned response (?macro=) and/or a KB article link (?kb_article=).
+    prefill = "\n\n".join(
+        text
+        for text in (
+            macro_body(tenant, request.GET.get("macro", "")),
+            link_markdown(tenant, request.GET.get("kb_article", "")),
+        )
+        if text
+    )
+    kb_query = request.GET.get("kb_q", "").strip()[:200]
     bound = forms.get("message_form")
     reply_form = AgentMessageForm(
         kind=AgentMessageForm.KIND_REPLY, allowed_statuses=statuses, initial={"body": prefill}
@@ -93,6 +103,8 @@ def _page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any)
         "cc_form": forms.get("cc_form") or CcAddForm(),
         "similar": ticket_similar(ticket=ticket) if ticket.merged_into_id is None else [],
         "macros": macros_for(tenant),
+        "kb_query": kb_query,
+        "kb_results": link_candidates(tenant, kb_query) if kb_query else None,
         "others": presence.others(ticket=ticket, membership=membership),
         "bell_template": bell_template(),
     }
@@ -112,6 +124,21 @@ def _back(ticket: Ticket, anchor: str = "") -> HttpResponseRedirect:
 @staff_required
 def ticket_page(request: HttpRequest, reference: str) -> HttpResponse:
     return _page(request, _ticket(request, reference))
+
+
+@require_safe
+@staff_required
+def ticket_kb_search(request: HttpRequest, reference: str) -> HttpResponse:
+    """The article picker's results alone (htmx swaps them in as the agent types)."""
+    ticket = _ticket(request, reference)
+    tenant, _membership = _who(request)
+    query = request.GET.get("kb_q", "").strip()[:200]
+    context = {
+        "ticket": ticket,
+        "kb_query": query,
+        "kb_results": link_candidates(tenant, query) if query else None,
+    }
+    return render(request, "agent/_kb_results.html", context)
 
 
 @require_safe
