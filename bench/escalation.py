@@ -44,7 +44,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # Run as `python bench/escalation.py`, Python puts bench/ first on the path, where a sibling
-# benchmark's module could shadow the standard library (bench/queue.py shadows `queue`).
+# benchmark module could shadow a standard library module of the same name.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 DB_NAME = "bench_escalation"

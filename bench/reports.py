@@ -38,7 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 # Not bench/ itself (Python puts the script's folder first): its other scripts would shadow
-# standard modules of the same name (bench/queue.py and the stdlib's queue).
+# standard modules of the same name.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 

@@ -2,12 +2,13 @@
 
 from django.urls import include, path
 
-from . import views
+from . import profile, views
 
 urlpatterns = [
     path("", views.portal_home, name="portal-home"),
     path("brand.css", views.brand_css, name="brand-css"),
     path("accounts/", include("allauth.urls")),
+    path("profile/", profile.profile, name="profile"),
     path("api/v1/", include("helpdesk.api.urls")),
     path("kb/", include("kb.urls")),
     path("", include("channels.notifications.urls")),  # agent notifications, page ack

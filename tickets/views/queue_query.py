@@ -20,7 +20,7 @@ soon as the page is full: a ticket has at most one clock per metric, so ``3 x (o
 ticket with a due instant reads the second group (an anti-join, ordered by ``opened_at``). Then
 one joined query fetches the page's rows as plain values. Three queries at most, whatever the
 page size. (A partial index on unstopped clocks, ``(tenant, due_at) WHERE met_at
-IS NULL``, would spare the scan the met clocks it skips; see bench/queue.py.)
+IS NULL`` (migration sla 0005), spares the scan the met clocks; see bench/queue_page.py.)
 """
 
 from __future__ import annotations

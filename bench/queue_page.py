@@ -16,28 +16,22 @@ under 150 ms.
 
 Runs in a dedicated PostgreSQL database ``bench_queue`` (created, migrated, dropped at the end;
 ``--keep`` keeps it and a later run with ``--reuse`` skips building it). Run from the repository
-root: ``python bench/queue.py`` (``DATABASE_URL`` names the server; the database name is
+root: ``python bench/queue_page.py`` (``DATABASE_URL`` names the server; the database name is
 replaced).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
-
-# This file is named queue.py: run as a script, its folder comes first on sys.path and would
-# shadow the standard library's ``queue`` (which psycopg and Django import). Drop the folder.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
-import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,7 +50,7 @@ def database_url() -> str:
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk")
     parts = urlsplit(base)
     if not parts.scheme.startswith("postgres"):
-        sys.exit("bench/queue.py needs PostgreSQL (DATABASE_URL=postgres://...)")
+        sys.exit("bench/queue_page.py needs PostgreSQL (DATABASE_URL=postgres://...)")
     return urlunsplit(parts._replace(path="/" + DB_NAME))
 
 
