@@ -1,5 +1,7 @@
 """/api/v1/ routes of the phone channel (included from helpdesk.api.urls)."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from .api import PhoneVerifyView
+
+urlpatterns = [path("phone/verify/", PhoneVerifyView.as_view(), name="api-phone-verify")]

@@ -24,3 +24,12 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/
 # Webhook tests post to a local HTTP server (loopback): allowed here and in development, refused
 # in production (channels.webhooks.ssrf).
 WEBHOOKS_ALLOW_PRIVATE = True
+# Tasks queued by the code under test go to an in-process broker nobody consumes: never into the
+# development spool (var/celery), where `make run`'s worker would pick them up against another
+# database. Worker tests (tests/workers) point the app at their own Redis server; the workers they
+# start get REDIS_URL.
+from .base import REDIS_URL  # noqa: E402
+
+if not REDIS_URL:
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}

@@ -28,6 +28,7 @@ from .cc import ticket_add_cc, ticket_remove_cc
 from .conversation import ticket_note, ticket_reply
 from .create import ticket_create, ticket_number_next, tickets_release_held
 from .events import event_record
+from .macros import canned_response_create, canned_response_delete, canned_response_update
 from .merge import ticket_merge
 from .teams import (
     agent_update,
@@ -54,6 +55,9 @@ __all__ = [
     "attachment_add",
     "business_impact_create",
     "business_impact_update",
+    "canned_response_create",
+    "canned_response_delete",
+    "canned_response_update",
     "catalog_delete",
     "custom_field_create",
     "custom_field_update",

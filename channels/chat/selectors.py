@@ -1,0 +1,149 @@
+"""Reads of the chat channel: every query is scoped to the tenant (and, for customers, to their
+own chats) before it fetches; another tenant's or another customer's chat is a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from helpdesk.models import Membership, Tenant
+from sla.models import SLAPolicy, SupportPackage
+from sla.selectors import contract_active_for, sla_policy_for
+from tickets.models import Ticket
+
+from .models import ChatMessage, ChatSession, ChatSettings
+
+POLL_LIMIT = 200
+
+
+def chat_settings_for(*, tenant: Tenant) -> ChatSettings:
+    """The tenant's chat settings; an unsaved default row (chat enabled, no embedding origins)
+    when the admins never changed them."""
+    found = ChatSettings.objects.for_tenant(tenant).first()
+    return found if found is not None else ChatSettings(tenant=tenant)
+
+
+def package_for_contact(*, membership: Membership) -> SupportPackage | None:
+    """The package that covers a contact today, by the same rule as ticket coverage
+    (:mod:`sla.coverage`): the organization's active contract, else the tenant's default package
+    when its no-contract rule says so, else none."""
+    organization = membership.organization
+    if organization is None:
+        return None
+    today = timezone.localdate(timezone=_zone(membership.tenant))
+    contract = contract_active_for(organization=organization, on=today)
+    if contract is not None:
+        return contract.package
+    policy = sla_policy_for(tenant=membership.tenant)
+    if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
+        return policy.default_package
+    return None
+
+
+def _zone(tenant: Tenant) -> ZoneInfo:
+    try:
+        return ZoneInfo(tenant.time_zone or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class ChatOffer:
+    """Whether a member may start a chat, and if not, why (shown next to the ticket form link)."""
+
+    offered: bool
+    reason: str = ""
+    package: SupportPackage | None = None
+
+
+def chat_offer_for(*, tenant: Tenant, membership: Membership) -> ChatOffer:
+    """Chat is offered to a verified contact whose package includes the chat channel, while the
+    tenant has chat enabled. Everyone else gets the ticket form."""
+    if not chat_settings_for(tenant=tenant).enabled:
+        return ChatOffer(False, "Live chat is not available at the moment.")
+    if not membership.is_verified_contact:
+        if membership.is_staff_member:
+            return ChatOffer(False, "Staff answer chats in the chat console.")
+        return ChatOffer(False, "Live chat opens once your account is verified.")
+    package = package_for_contact(membership=membership)
+    if package is None:
+        return ChatOffer(False, "Your organization has no support package that includes chat.")
+    if Ticket.Channel.CHAT not in (package.channels or []):
+        return ChatOffer(False, f"Your {package.name} package does not include live chat.", package)
+    return ChatOffer(True, "", package)
+
+
+def chats_visible_to(*, tenant: Tenant, membership: Membership) -> QuerySet[ChatSession]:
+    """Staff see every chat of the tenant; a customer sees only their own."""
+    chats = ChatSession.objects.for_tenant(tenant).select_related(
+        "customer__user", "agent__user", "organization", "ticket"
+    )
+    if membership.is_staff_member:
+        return chats
+    return chats.filter(customer=membership)
+
+
+def chat_get_for_user(
+    *, tenant: Tenant, membership: Membership, chat_id: int, for_update: bool = False
+) -> ChatSession:
+    """One chat the member may see, else Http404 (missing, another tenant's and another
+    customer's alike). ``for_update`` locks the row (callers are inside a transaction)."""
+    chats = chats_visible_to(tenant=tenant, membership=membership)
+    if for_update:
+        chats = chats.select_for_update(of=("self",))
+    found = chats.filter(pk=chat_id).first()
+    if found is None:
+        raise Http404("No such chat")
+    return found
+
+
+def chat_messages_after(*, session: ChatSession, after: int = 0) -> QuerySet[ChatMessage]:
+    """Messages with a sequence above ``after``, oldest first, at most POLL_LIMIT (a poller asks
+    again with the last sequence it saw)."""
+    return (
+        ChatMessage.objects.for_tenant(session.tenant_id)
+        .filter(session=session, sequence__gt=after)
+        .order_by("sequence")[:POLL_LIMIT]
+    )
+
+
+def chats_waiting(*, tenant: Tenant) -> QuerySet[ChatSession]:
+    """Chats nobody accepted yet, longest waiting first."""
+    return (
+        ChatSession.objects.for_tenant(tenant)
+        .filter(status=ChatSession.Status.WAITING)
+        .select_related("customer__user", "organization")
+        .order_by("started_at", "id")
+    )
+
+
+def chats_of_agent(*, tenant: Tenant, agent: Membership) -> QuerySet[ChatSession]:
+    return (
+        ChatSession.objects.for_tenant(tenant)
+        .filter(status=ChatSession.Status.ACTIVE, agent=agent)
+        .select_related("customer__user", "organization")
+        .order_by("accepted_at", "id")
+    )
+
+
+def chats_recently_ended(*, tenant: Tenant, limit: int = 10) -> QuerySet[ChatSession]:
+    return (
+        ChatSession.objects.for_tenant(tenant)
+        .filter(status=ChatSession.Status.ENDED)
+        .select_related("customer__user", "agent__user", "ticket")
+        .order_by("-ended_at", "-id")[:limit]
+    )
+
+
+def chat_open_for_customer(*, tenant: Tenant, customer: Membership) -> ChatSession | None:
+    return (
+        ChatSession.objects.for_tenant(tenant)
+        .filter(customer=customer)
+        .exclude(status=ChatSession.Status.ENDED)
+        .order_by("-started_at")
+        .first()
+    )

@@ -1,0 +1,1 @@
+"""Views of the console's people area, one module per section."""

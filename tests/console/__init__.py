@@ -1,0 +1,1 @@
+"""Tests of the tenant admin console (/manage/)."""
