@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.utils import dateformat
 
-from helpdesk.services import api_token_create
 from kb.models import Article
 from kb.services import article_create
 from sla.models import Metric, SLAClock, SupportPackage
@@ -157,11 +155,11 @@ def test_customer_files_agent_answers_note_stays_internal(
 
 @pytest.mark.django_db(transaction=True)
 def test_package_target_change_moves_the_due_time(
-    live_server: Any, new_page: Any, shoot: Shooter
+    live_server: Any, new_page: Any, shoot: Shooter, watch_csp: CspWatch
 ) -> None:
-    """The tenant admin console's matrix editor is another part of the desk; here the admin
-    changes the cell (Ultimate x SEV 2 x first response: 8 → 2 business hours) through the REST
-    API, which is what that editor calls, and the agent's page shows the moved due time."""
+    """The admin opens the package in the console's SLA matrix editor, changes one cell
+    (Ultimate x SEV 2 x first response: 8 → 2 business hours) and saves; the agent's page shows
+    the moved due time."""
     alpha = build_world("alpha")
     severities = officernd(alpha)
     ticket = file_ticket(alpha, alpha.contact1, "VAT is wrong", severities["sev2"])
@@ -173,20 +171,20 @@ def test_package_target_change_moves_the_due_time(
     assert berlin_words(before) in agent.locator("#sla [data-clock=first_response]").inner_text()
     shoot(agent, "before")
 
-    _, key = api_token_create(tenant=alpha.tenant, membership=alpha.admin)
-    api = Client(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Token {key}")
+    admin, _ = logged_in(new_page, live_server, alpha, alpha.admin.user.email)
+    watch_csp(admin)
     package = SupportPackage.objects.for_tenant(alpha.tenant).get(name="Ultimate")
-    current = api.get(f"/api/v1/packages/{package.pk}/").json()
-    targets = []
-    for target in current["targets"]:
-        target = {k: v for k, v in target.items() if k != "id"}
-        if target["severity"] == severities["sev2"].pk and target["metric"] == "first_response":
-            target["target_minutes"] = 120
-        targets.append(target)
-    response = api.patch(
-        f"/api/v1/packages/{package.pk}/", {"targets": targets}, content_type="application/json"
-    )
-    assert response.status_code == 200, response.content
+    admin.goto(base + f"manage/packages/{package.pk}/")
+    cell = f"{severities['sev2'].name}, First response, rule 1: "
+    duration = admin.get_by_label(cell + "Duration")
+    assert duration.input_value() == "8"
+    assert admin.get_by_label(cell + "Unit").input_value() == "hours"
+    duration.fill("2")
+    shoot(admin, "matrix-cell-changed")
+    admin.get_by_role("button", name="Save package").click()
+    admin.get_by_text("the open tickets' clocks were recomputed").wait_for()
+    assert admin.get_by_label(cell + "Duration").input_value() == "2"
+    shoot(admin, "matrix-saved")
     after = SLAClock.objects.get(ticket=ticket, metric=Metric.FIRST_RESPONSE).due_at
     assert after is not None and after < before
 
@@ -195,6 +193,7 @@ def test_package_target_change_moves_the_due_time(
     assert berlin_words(after) in text and berlin_words(before) not in text
     assert "2 h of business time" in agent.locator("#sla").inner_text()  # the explanation
     shoot(agent, "after")
+    assert not watch_csp.violations
 
 
 @pytest.mark.django_db(transaction=True)
