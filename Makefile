@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench schema clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/businesstime.py
+
+# The committed OpenAPI snapshot (tests/api/test_schema.py fails when the code drifts from it).
+schema: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file helpdesk/api/openapi.yaml
 
 clean:
 	rm -rf $(VENV) var staticfiles test-artifacts

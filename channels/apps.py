@@ -13,6 +13,9 @@ class ChannelsConfig(AppConfig):
         # commit; the tickets app publishes them through its outbox and knows nothing of us.
         from tickets import outbox
 
+        from .email.outbound import ticket_event_to_mail
         from .webhooks.subscribers import ticket_event_to_webhooks
 
         outbox.subscribe(ticket_event_to_webhooks)
+        # Public replies (and the acknowledgement of a ticket opened by email) become mail.
+        outbox.subscribe(ticket_event_to_mail)

@@ -24,7 +24,7 @@ app = Celery("helpdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Channel kinds are packages of the channels app, each with its own tasks module.
-app.autodiscover_tasks(["channels.notifications", "channels.webhooks"])
+app.autodiscover_tasks(["channels.notifications", "channels.webhooks", "channels.email"])
 
 QUEUES = ("celery", "sla", "notifications", "webhooks", "email")
 
@@ -78,6 +78,18 @@ app.conf.beat_schedule = {
     },
     # Webhook retries beyond the countdown horizon, and deliveries whose task was lost.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0, "options": {"expires": 30}},
+    # Polls every IMAP-enabled mailbox (channels.email.imap: one lease per mailbox).
+    # Ticket mail whose preparation or send task was lost (channels.email.outbound).
+    "email-outbound-sweep": {
+        "task": "channels.email.sweep_outbound",
+        "schedule": 60.0,
+        "options": {"expires": 120},
+    },
+    "email-poll-mailboxes": {
+        "task": "channels.email.poll_mailboxes",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("channels.chat.urls")),
     path("", include("channels.phone.urls")),
+    path("", include("channels.email.inbound_urls")),  # the provider inbound webhook
     path("manage/reports/", include("reports.urls")),
     path("manage/", include("console.urls")),
 ]

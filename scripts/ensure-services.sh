@@ -21,3 +21,11 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "chromium is missing: browser tests will be skipped" >&2
   fi
 fi
+if [ ! -x /usr/sbin/dovecot ] && ! command -v dovecot >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing dovecot-imapd (the IMAP poller's tests start their own server)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null
+  else
+    echo "dovecot is missing: the IMAP poller tests will be skipped" >&2
+  fi
+fi

@@ -16,6 +16,11 @@ class Mailbox(TenantOwned):
     """An address of the tenant: mail to it opens or continues tickets; the default one is the
     From of outbound mail. IMAP settings are optional (pipe and provider webhooks need none)."""
 
+    class UnknownSender(models.TextChoices):
+        PENDING = "pending", _("Open a held ticket for a pending contact (verify first)")
+        ACCEPT = "accept", _("Open a ticket")
+        REFUSE = "refuse", _("Refuse the message")
+
     address = models.EmailField()
     display_name = models.CharField(max_length=200, blank=True)
     reply_to = models.EmailField(blank=True)
@@ -32,6 +37,16 @@ class Mailbox(TenantOwned):
     imap_folder = models.CharField(max_length=255, default="INBOX")
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The poll lock: a lease claimed atomically (UPDATE … WHERE free), released after the poll,
+    # expiring by itself if the worker died; works on PostgreSQL and on the embedded SQLite.
+    poll_lease_until = models.DateTimeField(null=True, blank=True)
+    # Mail from an address that is no contact of the tenant (seed 003: a pending contact, whose
+    # tickets are held until verified).
+    unknown_sender = models.CharField(
+        max_length=8, choices=UnknownSender.choices, default=UnknownSender.PENDING
+    )
+    # The provider's (Mailgun's) HTTP webhook signing key, for the inbound webhook.
+    webhook_signing_key = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:
@@ -138,9 +153,7 @@ class SuppressedAddress(TenantOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "address"], name="suppressed_address_unique"
-            )
+            models.UniqueConstraint(fields=["tenant", "address"], name="suppressed_address_unique")
         ]
 
     def __str__(self) -> str:

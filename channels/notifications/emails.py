@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from channels.email.models import Mailbox
 from helpdesk.models import Tenant
 
 
@@ -68,15 +70,54 @@ def notice_headers(*, tenant_slug: str, ticket_id: int | None, key: str) -> dict
     return headers
 
 
-def send_email(*, to: str, payload: dict[str, Any]) -> None:
-    """Send one rendered notice (``payload``: subject, text, html, headers)."""
+@dataclass(frozen=True)
+class TenantSender:
+    """Who the tenant's outbound mail is from, and where answers go."""
+
+    from_email: str
+    reply_to: list[str]
+
+
+def tenant_sender(tenant: Tenant) -> TenantSender:
+    """The tenant's default mailbox ("Acme Support <support@acme.test>", Reply-To its reply_to
+    or itself); without one, DEFAULT_FROM_EMAIL under the tenant's name, answering to the
+    tenant's support address when it has one."""
+    mailbox = Mailbox.objects.for_tenant(tenant).filter(is_default=True).first()
+    if mailbox is not None:
+        name = mailbox.display_name or tenant.name
+        return TenantSender(
+            from_email=formataddr((name, mailbox.address)),
+            reply_to=[mailbox.reply_to or mailbox.address],
+        )
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return TenantSender(
+        from_email=formataddr((tenant.name, address)),
+        reply_to=[tenant.support_email] if tenant.support_email else [],
+    )
+
+
+def send_email(*, to: str, payload: dict[str, Any], tenant_id: int | None = None) -> None:
+    """Send one rendered message (``payload``: subject, text, html, headers; optionally
+    from_email, reply_to, cc, the anymail metadata and tags, and the ids of ticket attachments
+    of ``tenant_id`` to attach — read from storage now, never copied into the outbox row)."""
     message = EmailMultiAlternatives(
         subject=payload.get("subject", ""),
         body=payload.get("text", ""),
         from_email=payload.get("from_email") or settings.DEFAULT_FROM_EMAIL,
         to=[to],
+        cc=list(payload.get("cc") or []),
+        reply_to=list(payload.get("reply_to") or []),
         headers=payload.get("headers") or {},
     )
     if payload.get("html"):
         message.attach_alternative(payload["html"], "text/html")
+    # Read by anymail's backends (the bounce webhook finds the tenant in them); ignored by SMTP.
+    if payload.get("metadata"):
+        message.metadata = dict(payload["metadata"])  # type: ignore[attr-defined]
+    if payload.get("tags"):
+        message.tags = list(payload["tags"])  # type: ignore[attr-defined]
+    if payload.get("attachments") and tenant_id is not None:
+        from channels.email.outbound import attach_stored_files  # it imports this module
+
+        attach_stored_files(message, tenant_id=tenant_id, attachment_ids=payload["attachments"])
     message.send(fail_silently=False)

@@ -22,9 +22,11 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from helpdesk.models import Membership
+from channels.email.bounces import addresses_suppressed
+from channels.email.models import EmailThreadId
+from helpdesk.models import Membership, Tenant
 
-from .emails import EmailContent, notice_headers, send_email
+from .emails import EmailContent, TenantSender, notice_headers, send_email, tenant_sender
 from .models import Notification, NotificationDelivery
 from .pager import pager_backend
 
@@ -108,6 +110,8 @@ def notice_send(
     )
     rows: list[NotificationDelivery] = []
     inapp: list[Notification] = []
+    thread_ids: list[EmailThreadId] = []
+    sender: TenantSender | None = None
 
     def add(channel: str, to: str, recipient: Recipient, **fields: object) -> bool:
         if (to, channel) in existing:
@@ -166,8 +170,27 @@ def notice_send(
                     ticket_id=notice.ticket_id,
                     key=f"{notice.source_key}:{r.email}",
                 )
-                payload = {**notice.email.as_payload(), "headers": headers}
-                add(channel, r.email, r, payload=payload, next_attempt_at=held or now)
+                if sender is None:
+                    sender = tenant_sender(Tenant.objects.get(pk=notice.tenant_id))
+                payload = {
+                    **notice.email.as_payload(),
+                    "headers": headers,
+                    "from_email": sender.from_email,
+                    "reply_to": sender.reply_to,
+                }
+                added = add(channel, r.email, r, payload=payload, next_attempt_at=held or now)
+                if added and notice.ticket_id is not None:
+                    # An answer to the notice threads to its ticket (In-Reply-To).
+                    thread_ids.append(
+                        EmailThreadId(
+                            tenant_id=notice.tenant_id,
+                            # Stored as the inbound side looks it up: without <>.
+                            message_id=headers["Message-ID"].strip("<>"),
+                            ticket_id=notice.ticket_id,
+                            direction=EmailThreadId.Direction.OUT,
+                            created_at=now,
+                        )
+                    )
             elif channel == Channel.PAGER and (r.pager_address or r.membership_id):
                 payload = {"text": notice.text[:300], "reference": notice.reference}
                 add(
@@ -179,6 +202,8 @@ def notice_send(
                 )
     if inapp:
         Notification.objects.bulk_create(inapp, ignore_conflicts=True)
+    if thread_ids and not skip_reason:
+        EmailThreadId.objects.bulk_create(thread_ids, ignore_conflicts=True)
     created = NotificationDelivery.objects.bulk_create(rows)
     due = [
         (d.pk, d.channel)
@@ -228,14 +253,23 @@ def notifications_deliver(*, delivery_ids: Iterable[int]) -> dict[str, int]:
 
 def notification_deliver(*, delivery_id: int, now: dt.datetime | None = None) -> str:
     """Send one delivery if it is due and nobody else is sending it. Returns what happened:
-    ``sent``, ``retry``, ``failed`` or ``not-due`` (already sent, leased, cancelled, later)."""
+    ``sent``, ``retry``, ``failed``, ``suppressed`` (every address bounced or complained: the
+    row is skipped) or ``not-due`` (already sent, leased, cancelled, later)."""
     now = now or timezone.now()
     if not _claim(delivery_id, now):
         return "not-due"
     d = NotificationDelivery.objects.get(pk=delivery_id)
+    to, payload = d.recipient, d.payload
+    if d.channel == Channel.EMAIL:
+        to, payload = _without_suppressed(d)
+        if not to:
+            NotificationDelivery.objects.filter(pk=d.pk).update(
+                status=Status.SKIPPED, error="Every recipient is suppressed.", lease_until=None
+            )
+            return "suppressed"
     try:
         if d.channel == Channel.EMAIL:
-            send_email(to=d.recipient, payload=d.payload)
+            send_email(to=to, payload=payload, tenant_id=d.tenant_id)
         elif d.channel == Channel.PAGER:
             pager_backend().send(
                 to=d.recipient,
@@ -261,6 +295,20 @@ def notification_deliver(*, delivery_id: int, now: dt.datetime | None = None) ->
         status=Status.SENT, sent_at=timezone.now(), lease_until=None, error=""
     )
     return "sent"
+
+
+def _without_suppressed(d: NotificationDelivery) -> tuple[str, dict[str, Any]]:
+    """The delivery's To and payload minus the addresses that bounced or complained since it
+    was recorded (channels.email.bounces); a suppressed To gives way to the first CC left.
+    ("", …) when nobody is left."""
+    cc = [str(a) for a in d.payload.get("cc") or []]
+    suppressed = addresses_suppressed(tenant_id=d.tenant_id, addresses=[d.recipient, *cc])
+    if not suppressed:
+        return d.recipient, d.payload
+    left = [a for a in [d.recipient, *cc] if a.lower() not in suppressed]
+    if not left:
+        return "", d.payload
+    return left[0], {**d.payload, "cc": left[1:]}
 
 
 def notifications_sweep(*, now: dt.datetime | None = None, limit: int = 500) -> int:

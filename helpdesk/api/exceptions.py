@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, connection, transaction
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -64,6 +65,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DataError):
+        # A value the database cannot hold (an integer past its range, say) is the client's
+        # invalid input, not a server fault. Any transaction around the view is rolled back.
+        if connection.in_atomic_block:
+            transaction.set_rollback(True)
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["A value is out of range or too long."]}
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -42,6 +42,9 @@ from .exceptions import problem_response
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEY_MAX = 255
 _REPLAYED_HEADERS = ("Location", "ETag", "Content-Type")
+# A new token's key is shown once and stored nowhere, not even for a replay: a retried POST
+# makes a second token, which is harmless (the first can be revoked).
+_NEVER_STORED = ("/api/v1/tokens/",)
 
 
 def _principal(request: HttpRequest) -> str | None:
@@ -110,7 +113,12 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         key = request.META.get(HEADER, "").strip()
-        if request.method != "POST" or not key or not request.path.startswith("/api/"):
+        if (
+            request.method != "POST"
+            or not key
+            or not request.path.startswith("/api/")
+            or request.path.startswith(_NEVER_STORED)
+        ):
             return self.get_response(request)
         principal = _principal(request)
         if principal is None:

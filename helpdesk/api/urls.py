@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from sla.api import calendars as sla_calendars
 from sla.api import catalog as sla_catalog
 
-from . import contacts, views
+from . import contacts, tokens, views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("contacts/", contacts.ContactListView.as_view(), name="api-contacts"),
     path("contacts/<int:pk>/", contacts.ContactDetailView.as_view(), name="api-contact"),
+    path("tokens/", tokens.TokenListView.as_view(), name="api-tokens"),
+    path("tokens/<int:pk>/", tokens.TokenDetailView.as_view(), name="api-token"),
     # Tickets, their conversation and catalogs, teams and agents
     path("", include("tickets.api.urls")),
     # SLA engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -180,6 +181,21 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"helpdesk@{HELPDESK_BASE_DOMAIN}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# An anymail provider instead of SMTP: EMAIL_BACKEND=anymail.backends.<provider>.EmailBackend
+# and its settings as ANYMAIL_<NAME> variables (ANYMAIL_POSTMARK_SERVER_TOKEN,
+# ANYMAIL_MAILGUN_API_KEY …). ANYMAIL_WEBHOOK_SECRET ("user:password", comma-separated to
+# rotate) guards the bounce webhook /email/events/<provider>/ on the base domain.
+ANYMAIL: dict[str, object] = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+if isinstance(ANYMAIL.get("WEBHOOK_SECRET"), str):
+    ANYMAIL["WEBHOOK_SECRET"] = env_list("ANYMAIL_WEBHOOK_SECRET")
+# Ticket mail (channels.email.outbound): attachments beyond this total are linked instead;
+# whether a ticket opened by email gets an automatic acknowledgement.
+HELPDESK_EMAIL_ATTACHMENTS_MAX_BYTES = env_int("HELPDESK_EMAIL_ATTACHMENTS_MAX_BYTES", 10 << 20)
+HELPDESK_EMAIL_ACKNOWLEDGE = env_bool("HELPDESK_EMAIL_ACKNOWLEDGE", True)
 
 # REST API v1.
 REST_FRAMEWORK = {
@@ -215,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ArticleStatusEnum": "kb.models.Article.Status",
         "TicketStatusEnum": "tickets.models.Ticket.Status",
+        "TokenStatusEnum": "helpdesk.api.tokens.TokenStatus",
     },
 }
 

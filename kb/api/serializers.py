@@ -23,7 +23,7 @@ class CategoryOutput(serializers.ModelSerializer):
 class CategoryInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     slug = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    position = serializers.IntegerField(min_value=0, required=False, default=0)
+    position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=0)
 
 
 class CategoryRef(serializers.ModelSerializer):

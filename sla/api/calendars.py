@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import ProtectedError, QuerySet, RestrictedError
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -213,7 +213,7 @@ class CalendarDetailView(CalendarQuerysetMixin, generics.RetrieveAPIView):
         calendar = self.calendar(pk)
         try:
             calendar_delete(calendar=calendar)
-        except ProtectedError as exc:
+        except (ProtectedError, RestrictedError) as exc:
             raise Conflict("The calendar is used by SLA targets; change them first.") from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 

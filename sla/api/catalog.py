@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import ProtectedError, QuerySet
+from django.db.models import ProtectedError, QuerySet, RestrictedError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -119,7 +119,7 @@ class SeverityDetailView(SeverityMixin, generics.RetrieveAPIView):
     def delete(self, request: Request, pk: int) -> Response:
         try:
             severity_delete(severity=self.one(pk))
-        except ProtectedError as exc:
+        except (ProtectedError, RestrictedError) as exc:
             raise _protected("severity") from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -282,7 +282,7 @@ class PackageDetailView(PackageMixin, generics.RetrieveAPIView):
     def delete(self, request: Request, pk: int) -> Response:
         try:
             package_delete(package=self.one(pk))
-        except ProtectedError as exc:
+        except (ProtectedError, RestrictedError) as exc:
             raise _protected("package") from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
