@@ -1,5 +1,7 @@
 """The agent queue (``/agent/queue/``): saved views, filters, SLA-urgency order (defined in
-:mod:`tickets.views.queue_query`), page-number pagination without a count, and bulk assign or
+:mod:`tickets.views.queue_query`), keyset pagination without a count ("Next" carries the cursor
+of the page's last row in ``after``, and the page's number in ``page`` for its label only;
+``page=N`` alone still opens one of the first pages), and bulk assign or
 transition (``/agent/queue/bulk/``: the services per ticket, each in its own transaction so
 one refusal does not undo the others)."""
 
@@ -28,10 +30,13 @@ from ..selectors import ticket_get_for_user
 from ..services import UNSET, ticket_assign, ticket_transition
 from . import adapters
 from .common import bell_template, staff_required
-from .queue_query import DEFAULT_VIEW, SAVED_VIEWS, QueueFilters, queue_page
+from .queue_query import DEFAULT_VIEW, SAVED_VIEWS, QueueCursor, QueueFilters, queue_page
 
 PAGE_SIZE = 50
-MAX_PAGE = 2000  # deep offsets are slow and no one works the queue from its 100,000th row
+# ``page=N`` without a cursor reads N pages from the start (an offset): fine for the first few
+# (old links, a typed URL); deeper ones come from "Next", whose cursor costs the same anywhere.
+MAX_OFFSET_PAGE = 10
+MAX_PAGE_LABEL = 1_000_000
 
 
 def _catalogs(tenant: Tenant) -> dict[str, list[tuple[Any, str]]]:
@@ -99,21 +104,29 @@ def _render_queue(request: HttpRequest) -> HttpResponse:
     catalogs = _catalogs(tenant)
     form = QueueFilterForm(request.GET, **catalogs)
     filters = _filters(form)
-    page = min(form.cleaned_data.get("page") or 1, MAX_PAGE)
+    requested = form.cleaned_data.get("page") or 1
+    after = QueueCursor.decode(request.GET.get("after", ""))
+    if after is not None:
+        page = min(max(requested, 2), MAX_PAGE_LABEL)  # the label: the cursor says where
+    elif "after" in request.GET:
+        page = 1  # a malformed cursor: the first page, not an error
+    else:
+        page = min(requested, MAX_OFFSET_PAGE)
     result = queue_page(
-        tenant=tenant, membership=membership, filters=filters, page=page, page_size=PAGE_SIZE
+        tenant=tenant,
+        membership=membership,
+        filters=filters,
+        page=1 if after is not None else page,
+        after=after,
+        page_size=PAGE_SIZE,
     )
     rows = adapters.queue_rows(result.rows)
-    has_next = result.has_next
-    base_query = _query_without(request.GET, "page")
+    base_query = _query_without(request.GET, "page", "after")
     context = {
         "form": form,
         "filters": filters,
         "rows": rows,
-        "page_number": page,
-        "has_next": has_next,
-        "has_previous": page > 1,
-        "base_query": base_query,
+        "pager": _pager(base_query, page, after is not None, result.next_cursor),
         "views": [
             (key, label, _query_without(QueryDict(f"view={key}"), "page"))
             for key, label in SAVED_VIEWS.items()
@@ -143,6 +156,32 @@ def _render_queue(request: HttpRequest) -> HttpResponse:
         "bell_template": bell_template(),
     }
     return render(request, "agent/queue.html", context)
+
+
+def _pager(
+    base_query: str, page: int, keyset: bool, next_cursor: QueueCursor | None
+) -> dict[str, Any]:
+    """The pager's links (URLs, "" when absent; the filters kept): "First page" past page 2,
+    "Previous" where it is one step back without a reverse cursor (page 2, or an offset page),
+    "Next" with the last row's cursor."""
+
+    def link(**params: Any) -> str:
+        query = QueryDict(mutable=True)
+        query.update(params)
+        query_string = "&".join(part for part in (base_query, query.urlencode()) if part)
+        return reverse("agent-queue") + (f"?{query_string}" if query_string else "")
+
+    first = link()
+    if page == 2 or (page > 1 and not keyset):
+        previous = first if page == 2 else link(page=page - 1)
+    else:
+        previous = ""
+    return {
+        "number": page,
+        "first": first if page > 2 else "",
+        "previous": previous,
+        "next": link(after=next_cursor.encode(), page=page + 1) if next_cursor else "",
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -13,14 +13,27 @@ Held tickets (a pending contact's, waiting for verification) are never in the qu
 "held" view lists them. Solved and closed tickets are out unless the status filter asks for
 them.
 
-How it stays fast at 100k+ tickets: the page is read from the clocks' side. Unstopped clocks
-in ``due_at`` order (the clocks' ``due_at`` index), joined to the ticket for the filters, stop as
-soon as the page is full: a ticket has at most one clock per metric, so ``3 x (offset + page +
-1)`` clock rows always hold enough distinct tickets. Only a page that runs past the last
-ticket with a due instant reads the second group (an anti-join, ordered by ``opened_at``). Then
-one joined query fetches the page's rows as plain values. Three queries at most, whatever the
-page size. (A partial index on unstopped clocks, ``(tenant, due_at) WHERE met_at
-IS NULL`` (migration sla 0005), spares the scan the met clocks; see bench/queue_page.py.)
+How it stays fast at 100k+ tickets, on every page: keyset ("cursor") pagination. A page
+ends with a :class:`QueueCursor` of its last row — ``(due_at, ticket id)`` in the first group,
+``(opened_at, id)`` in the second — and the next page reads only what comes after it:
+
+- the first group from the clocks' side: each ticket's *earliest* unstopped clock (``NOT
+  EXISTS`` an unstopped clock of the same ticket with a smaller ``(due_at, id)``), joined to
+  the ticket for the filters, ``(due_at, ticket_id) > cursor`` in that order, ``LIMIT page + 1``.
+  The row comparison is one index condition on the partial index ``sla_clock_unstopped_due``
+  ``(tenant, due_at, ticket) WHERE met_at IS NULL AND due_at IS NOT NULL``, so the scan starts
+  at the cursor and reads about a page of index entries (plus one clock lookup per row by
+  ticket), page 1 or page 2,000 alike (EXPLAIN ANALYZE at 100k tickets: ~60 entries);
+- when that runs out (fewer than ``page + 1`` rows), the second group from its start — or
+  after the cursor, when the previous page already ended in it: the tickets with no unstopped
+  due clock (an anti-join), ``(opened_at, id) > cursor`` on the partial index
+  ``ticket_queue_fcfs`` of active, non-held tickets. The "breaching" view has no second group.
+
+Then one joined query fetches the page's rows as plain values: three queries at most, whatever
+the page size. ``page=N`` without a cursor (the first few pages, old links) reads the same
+queries from the start with an offset. A cursor reflects the queue when its page was shown:
+a ticket whose next due moved since may be shown again or missed on a later page, as in any
+live list; a ticket never appears twice nor is skipped when nothing changed.
 """
 
 from __future__ import annotations
@@ -29,10 +42,23 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BooleanField,
+    Exists,
+    Expression,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -124,10 +150,80 @@ ROW_FIELDS = (
 _STATUS_LABELS = dict(Ticket.Status.choices)
 
 
+CursorGroup = Literal["due", "opened"]
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_CURSOR = re.compile(r"([do])\.(-?[0-9]{1,18})\.([0-9]{1,18})")
+_GROUP_CODES: dict[str, CursorGroup] = {"d": "due", "o": "opened"}
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """The last row of a page, in its group's order: the first group's ``(next due, ticket
+    id)`` (``group="due"``) or the second's ``(opened_at, id)`` (``group="opened"``). The next
+    page starts right after it."""
+
+    group: CursorGroup
+    at: dt.datetime
+    ticket_id: int
+
+    def encode(self) -> str:
+        """``d.<µs since the epoch>.<id>``: short, URL-safe, and exact to the microsecond
+        (the database's precision), so a tie on the instant is broken by the id alone."""
+        micros = (self.at - _EPOCH) // _MICROSECOND
+        return f"{self.group[0]}.{micros}.{self.ticket_id}"
+
+    @classmethod
+    def decode(cls, raw: str) -> QueueCursor | None:
+        """The cursor ``raw`` encodes, or None when it is malformed (the caller shows page 1).
+        A well-formed cursor needs no signature: it only says where to start reading this
+        tenant's queue, under the viewer's own filters."""
+        match = _CURSOR.fullmatch(raw or "")
+        if match is None:
+            return None
+        code, micros, ticket_id = match.groups()
+        try:
+            at = _EPOCH + int(micros) * _MICROSECOND
+        except OverflowError:
+            return None
+        return cls(group=_GROUP_CODES[code], at=at, ticket_id=int(ticket_id))
+
+
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[QueueRow]
     has_next: bool
+    next_cursor: QueueCursor | None = None  # the last row's, when there is a next page
+
+
+class _RowCompare(Func):
+    """``(a, b) > (c, d)`` (or ``<``): a row comparison. PostgreSQL reads it as one index
+    condition on an index ``(…, a, b)`` — the scan starts at the cursor — where the same test
+    spelled ``a > c OR (a = c AND b > d)`` would only filter the rows an index scan returns."""
+
+    output_field = BooleanField()
+
+    def __init__(self, left: tuple[Any, Any], op: Literal["<", ">"], right: tuple[Any, Any]):
+        super().__init__(*left, *right)
+        self.op = op
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        parts: list[str] = []
+        params: list[Any] = []
+        for expression in self.get_source_expressions():
+            sql, expression_params = compiler.compile(expression)
+            parts.append(sql)
+            params.extend(expression_params)
+        a, b, c, d = parts
+        return f"({a}, {b}) {self.op} ({c}, {d})", tuple(params)
+
+
+def _after(columns: tuple[str, str], cursor: QueueCursor) -> Expression:
+    return _RowCompare(
+        (F(columns[0]), F(columns[1])), ">", (Value(cursor.at), Value(cursor.ticket_id))
+    )
 
 
 def _conditions(
@@ -213,21 +309,28 @@ def queue_page(
     membership: Membership,
     filters: QueueFilters,
     page: int = 1,
+    after: QueueCursor | None = None,
     page_size: int = 50,
     now: dt.datetime | None = None,
 ) -> QueuePage:
     """One page of the tenant's queue for a staff ``membership``, filtered, in SLA-urgency
-    order (module doc), as rows of what the page shows (with each ticket's next due).
+    order (module doc), as rows of what the page shows (with each ticket's next due), and the
+    cursor of its last row when there is a next page.
+
+    ``after``: the page after that cursor (keyset: the same cost on any page). Without it,
+    page ``page`` counted from the start (an offset: meant for the first few pages only).
 
     Preconditions: ``membership`` is a staff member of ``tenant``; ``page`` >= 1."""
     assert membership.is_staff_member and membership.tenant_id == tenant.pk
+    assert page >= 1
     with transaction.atomic():
         _serial_plans()
         return _queue_page(
             tenant=tenant,
             membership=membership,
             filters=filters,
-            page=page,
+            offset=0 if after is not None else (page - 1) * page_size,
+            after=after,
             page_size=page_size,
             now=now,
         )
@@ -235,7 +338,7 @@ def queue_page(
 
 def _serial_plans() -> None:
     """No parallel workers for the queue's queries (this transaction only): they read a few
-    thousand index entries at most and stop at the page's end, and PostgreSQL's parallel
+    hundred index entries at most and stop at the page's end, and PostgreSQL's parallel
     plan spends more starting its workers (tens of ms on a busy machine, measured with
     bench/queue_page.py) than the whole serial scan takes."""
     if connection.vendor == "postgresql":
@@ -243,52 +346,71 @@ def _serial_plans() -> None:
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
+def _earliest_unstopped_due(tenant: Tenant) -> QuerySet[SLAClock]:
+    """Each ticket's earliest unstopped clock with a due instant (ties on ``due_at``: the
+    smaller clock id): one row per ticket with a next due, whose ``due_at`` is that next due."""
+    earlier = _unstopped_due(tenant).filter(
+        _RowCompare((F("due_at"), F("id")), "<", (OuterRef("due_at"), OuterRef("id"))),
+        ticket_id=OuterRef("ticket_id"),
+    )
+    return _unstopped_due(tenant).filter(~Exists(earlier))
+
+
 def _queue_page(
     *,
     tenant: Tenant,
     membership: Membership,
     filters: QueueFilters,
-    page: int,
+    offset: int,
+    after: QueueCursor | None,
     page_size: int,
     now: dt.datetime | None,
 ) -> QueuePage:
     now = now or timezone.now()
-    offset = (page - 1) * page_size
     wanted = offset + page_size + 1  # one more: is there a next page?
 
-    # 1. Tickets with a next due, read from the clocks in due order.
-    clocks = _unstopped_due(tenant).filter(
-        _conditions(tenant=tenant, membership=membership, filters=filters, prefix="ticket__")
-    )
-    if filters.view == "breaching":
-        clocks = clocks.filter(due_at__lte=now + BREACHING_WITHIN)
-    limit = CLOCKS_PER_TICKET * wanted
-    clock_rows = list(
-        clocks.order_by("due_at", "ticket_id").values_list("ticket_id", "due_at")[:limit]
-    )
-    due: dict[int, dt.datetime | None] = {}
-    for ticket_id, due_at in clock_rows:
-        due.setdefault(ticket_id, due_at)
-    ordered = list(due)
-    page_ids = ordered[offset:wanted]
+    # 1. Tickets with a next due (each ticket's earliest clock), in (due_at, ticket) order.
+    due_rows: list[tuple[int, dt.datetime]] = []
+    if after is None or after.group == "due":
+        clocks = _earliest_unstopped_due(tenant).filter(
+            _conditions(tenant=tenant, membership=membership, filters=filters, prefix="ticket__")
+        )
+        if filters.view == "breaching":
+            clocks = clocks.filter(due_at__lte=now + BREACHING_WITHIN)
+        if after is not None:
+            clocks = clocks.filter(_after(("due_at", "ticket_id"), after))
+        due_rows = [
+            (ticket_id, due_at)
+            for ticket_id, due_at in clocks.order_by("due_at", "ticket_id").values_list(
+                "ticket_id", "due_at"
+            )[:wanted]
+            if due_at is not None  # always: the clocks are filtered on it
+        ]
+    entries: list[QueueCursor] = [
+        QueueCursor(group="due", at=due_at, ticket_id=ticket_id)
+        for ticket_id, due_at in due_rows[offset:]
+    ]
 
     # 2. Past the last ticket with a due instant: the tickets without one, oldest first.
-    exhausted = len(clock_rows) < limit
-    if exhausted and len(page_ids) < page_size + 1 and filters.view != "breaching":
-        rest = (
-            Ticket.objects.filter(
-                _conditions(tenant=tenant, membership=membership, filters=filters)
-            )
-            .filter(~Exists(_unstopped_due(tenant).filter(ticket_id=OuterRef("pk"))))
-            .order_by("opened_at", "id")
-            .values_list("id", flat=True)
-        )
-        skip = max(0, offset - len(ordered))
-        page_ids += list(rest[skip : skip + page_size + 1 - len(page_ids)])
+    if len(due_rows) < wanted and filters.view != "breaching":
+        rest = Ticket.objects.filter(
+            _conditions(tenant=tenant, membership=membership, filters=filters)
+        ).filter(~Exists(_unstopped_due(tenant).filter(ticket_id=OuterRef("pk"))))
+        if after is not None and after.group == "opened":
+            rest = rest.filter(_after(("opened_at", "id"), after))
+        skip = max(0, offset - len(due_rows))
+        entries += [
+            QueueCursor(group="opened", at=opened_at, ticket_id=pk)
+            for pk, opened_at in rest.order_by("opened_at", "id").values_list("id", "opened_at")[
+                skip : skip + page_size + 1 - len(entries)
+            ]
+        ]
 
     # 3. The page's rows, with what a row shows.
-    has_next = len(page_ids) > page_size
-    page_ids = page_ids[:page_size]
+    has_next = len(entries) > page_size
+    entries = entries[:page_size]
+    page_ids = [entry.ticket_id for entry in entries]
+    due = {entry.ticket_id: entry.at for entry in entries if entry.group == "due"}
     found = {
         v.pk: v
         for v in Ticket.objects.for_tenant(tenant)
@@ -314,4 +436,6 @@ def _queue_page(
         )
         for v in (found[pk] for pk in page_ids if pk in found)
     ]
-    return QueuePage(rows=rows, has_next=has_next)
+    return QueuePage(
+        rows=rows, has_next=has_next, next_cursor=entries[-1] if has_next and entries else None
+    )

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sla.models import Severity
-from tests.browser.conftest import Shooter, browser, new_page, shoot, tenant_url
+from tests.browser.conftest import Shooter, tenant_url
 from tests.browser.test_foundation_journeys import log_in
 from tests.conftest import build_world
 from tests.factories import BusinessImpactFactory
@@ -18,7 +18,6 @@ from tickets.models import Priority
 from tickets.services import priority_default
 
 pytestmark = pytest.mark.browser
-__all__ = ["browser", "new_page", "shoot"]  # fixtures used by name
 
 
 @pytest.mark.django_db(transaction=True)
