@@ -3,9 +3,11 @@ listed before its pages exist in every deployment)."""
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+Label = str | Promise  # lazily translated
+SECTIONS: list[tuple[Label, list[tuple[str, Label]]]] = [
     (
         _("Service desk"),
         [

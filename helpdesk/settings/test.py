@@ -32,4 +32,4 @@ from .base import REDIS_URL  # noqa: E402
 
 if not REDIS_URL:
     CELERY_BROKER_URL = "memory://"
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
