@@ -270,7 +270,9 @@ class SLATarget(TenantOwned):
     metric = models.CharField(max_length=20, choices=Metric.choices)
     target_minutes = models.PositiveIntegerField(null=True, blank=True)
     target_business_days = models.PositiveIntegerField(null=True, blank=True)
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.RESTRICT, related_name="targets")
+    calendar = models.ForeignKey(
+        BusinessCalendar, on_delete=models.RESTRICT, related_name="targets"
+    )
     escalation_eligible = models.BooleanField(default=True)
     warn_at_percent = models.PositiveSmallIntegerField(default=75)
     condition = models.CharField(

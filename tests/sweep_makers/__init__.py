@@ -1,10 +1,10 @@
 """Makers for the cross-tenant sweep, one module per area (``tests/sweep_makers/<area>.py``).
 
-A module may define any of ``MODEL_MAKERS`` (model → maker for ``<pk>``), ``KWARG_MAKERS`` (kwarg
-name → maker), ``ROUTE_MAKERS`` (route name → maker for ``<pk>``) and ``ROUTE_QUERY`` (route name →
-query string its GET needs). A maker takes the tenant's ``World`` and returns the kwarg's value for an
-object of that tenant. ``tests/test_isolation_sweep.py`` merges them all; a name defined twice is an
-error, so two areas never silently disagree.
+A module may define any of ``MODEL_MAKERS`` (model → maker for ``<pk>``), ``KWARG_MAKERS``
+(kwarg name → maker), ``ROUTE_MAKERS`` (route name → maker for ``<pk>``) and ``ROUTE_QUERY``
+(route name → query string its GET needs). A maker takes the tenant's ``World`` and returns
+the kwarg's value for an object of that tenant. ``tests/test_isolation_sweep.py`` merges them
+all; a name defined twice is an error, so two areas never silently disagree.
 """
 
 from __future__ import annotations
