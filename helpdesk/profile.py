@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -21,7 +22,7 @@ from .models import User
 
 
 @cache
-def _zone_choices() -> list[tuple[str, str]]:
+def _zone_choices() -> list[tuple[str, str | Promise]]:
     names = sorted(z for z in zoneinfo.available_timezones() if "/" in z or z == "UTC")
     return [("", gettext_lazy("Automatic (this browser's zone)")), *((z, z) for z in names)]
 

@@ -55,7 +55,7 @@ class Shooter:
     def __call__(self, page: object, label: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{label}.png"
-        page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        page.screenshot(path=str(path), full_page=True)
         return path
 
 
@@ -70,7 +70,7 @@ def new_page(browser: object, live_server: object) -> Iterator[object]:
     contexts = []
 
     def make(timezone_id: str = "Europe/Berlin") -> object:
-        context = browser.new_context(timezone_id=timezone_id, locale="en-GB")  # type: ignore[attr-defined]
+        context = browser.new_context(timezone_id=timezone_id, locale="en-GB")
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
@@ -81,5 +81,5 @@ def new_page(browser: object, live_server: object) -> Iterator[object]:
 
 
 def tenant_url(live_server: object, slug: str, path: str = "/") -> str:
-    port = live_server.url.rsplit(":", 1)[1]  # type: ignore[attr-defined]
+    port = live_server.url.rsplit(":", 1)[1]
     return f"http://{slug}.localhost:{port}{path}"

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.browser
 
 
 def log_in(page: object, url: str, email: str) -> None:
-    page.goto(url + "accounts/login/")  # type: ignore[attr-defined]
-    page.get_by_label("Email").fill(email)  # type: ignore[attr-defined]
-    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
-    page.get_by_role("button", name="Sign In").click()  # type: ignore[attr-defined]
+    page.goto(url + "accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -34,7 +34,7 @@ from tests.factories import (
     SupportPackageFactory,
     TicketTypeFactory,
 )
-from tickets.models import Message, Ticket
+from tickets.models import Message, Ticket, TicketType
 from tickets.services import custom_field_create, ticket_create
 
 
@@ -353,7 +353,7 @@ def test_type_change_keeps_typed_values_and_required_custom_fields_are_checked(
 ) -> None:
     w = desk.world
     question = TicketTypeFactory(tenant=w.tenant, key="question", name="Question")
-    bug = TicketTypeFactory(tenant=w.tenant, key="bug", name="Bug")
+    bug: TicketType = TicketTypeFactory(tenant=w.tenant, key="bug", name="Bug")
     custom_field_create(
         tenant=w.tenant, key="where", label="Where", kind="text", required=True, ticket_types=[bug]
     )

@@ -47,6 +47,7 @@ def _busy_tenant(slug: str) -> tuple[Tenant, str]:
     )
     ticket_reply(ticket=ticket, body="On it", author=agent.user, attachments=[attachment])
     ticket_note(ticket=ticket, body="internal", by=agent)
+    assert attachment.file.name
     return tenant, attachment.file.name
 
 

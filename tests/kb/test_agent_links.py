@@ -11,10 +11,10 @@ from kb.models import Article
 from tests.conftest import World
 from tests.kb.conftest import make_article
 from tests.tickets.page_helpers import assert_csp_clean, file_ticket
-from tickets.models import Message
+from tickets.models import Message, Ticket
 
 
-def _ticket(world: World):  # type: ignore[no-untyped-def]
+def _ticket(world: World) -> Ticket:
     return file_ticket(world, world.contact1, "Printer jams on page two")
 
 

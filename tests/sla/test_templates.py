@@ -134,7 +134,11 @@ def test_officernd(alpha: World) -> None:
     }
     p = policy(t)
     assert p.template == "officernd"
-    assert p.no_contract_rule == "default_package" and p.default_package.name == "Standard"
+    assert (
+        p.no_contract_rule == "default_package"
+        and p.default_package is not None
+        and p.default_package.name == "Standard"
+    )
     assert "wrong way round" in p.description and "Ultimate" in p.description
 
 
@@ -198,7 +202,11 @@ def test_apiplatform(alpha: World) -> None:
     assert cov["Advanced"][1] == ["Critical", "High"]
     assert cov["Premium"][1] == sorted(["Critical", "High", "Medium", "Low", "Cosmetic"])
     p = policy(t)
-    assert p.no_contract_rule == "default_package" and p.default_package.name == "Break-Fix"
+    assert (
+        p.no_contract_rule == "default_package"
+        and p.default_package is not None
+        and p.default_package.name == "Break-Fix"
+    )
 
 
 def test_webagency(alpha: World) -> None:
@@ -251,7 +259,11 @@ def test_otcommerce(alpha: World) -> None:
         ("Support", norm, RES, 0): (None, 5, "Customer Support", True, "", None),
     }
     p = policy(t)
-    assert p.no_contract_rule == "default_package" and p.default_package.name == "Support"
+    assert (
+        p.no_contract_rule == "default_package"
+        and p.default_package is not None
+        and p.default_package.name == "Support"
+    )
 
 
 def test_spaceos(alpha: World) -> None:
