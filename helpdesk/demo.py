@@ -95,6 +95,7 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
         load_policy_template(tenant=tenant, template=spec.slug)
         load_demo_contracts(tenant=tenant, template=spec.slug, organizations=organizations)
         _demo_team_members(tenant, [logins["agent"], logins["lead"]])
+    _demo_help_content(tenant, author=User.objects.get(email=logins["admin"]))
     return tenant
 
 
@@ -106,3 +107,99 @@ def _demo_team_members(tenant: Tenant, emails: list[str]) -> None:
     staff = list(Membership.objects.for_tenant(tenant).filter(user__email__in=emails))
     for team in Team.objects.for_tenant(tenant):
         team_members_set(team=team, members=staff)
+
+
+DEMO_ARTICLES = (
+    # (category, title, visibility, Markdown body)
+    (
+        "Your account",
+        "Reset your password",
+        "public",
+        "1. Open the login page and choose **Forgot your password?**\n"
+        "2. Enter the email address you sign in with.\n"
+        "3. Follow the link in the email within an hour.\n\n"
+        "No email after five minutes? Check your spam folder, then file a ticket.",
+    ),
+    (
+        "Your account",
+        "Invite a colleague to the support portal",
+        "public",
+        "Colleagues whose email address uses your organization's domain can sign up at the "
+        "portal and are verified by your organization's owner or by our team.\n\n"
+        "You can also copy a colleague on any ticket: add their address under "
+        "**Copy others (CC)**.",
+    ),
+    (
+        "Working with support",
+        "Choosing the right severity",
+        "public",
+        "Pick the level that describes the impact **right now**: the highest levels are for "
+        "outages without a workaround. Each level lists what it means on the ticket form, and "
+        "it sets how fast we answer under your support package.",
+    ),
+    (
+        "Working with support",
+        "Export your data to CSV",
+        "public",
+        "Open **Settings → Data**, choose the records to export and press **Export CSV**. "
+        "Large exports arrive by email as a download link that works for 24 hours.",
+    ),
+    (
+        "Internal",
+        "Escalating to engineering",
+        "internal",
+        "Before escalating, add an internal note with the steps to reproduce, the customer's "
+        "account and the time it happened (with the time zone). Then assign the ticket to the "
+        "Technical Support team.",
+    ),
+)
+
+DEMO_CANNED_RESPONSES = (
+    (
+        "Acknowledge and investigating",
+        "Thank you for reporting this. We are looking into it now and will update you "
+        "here as soon as we know more.",
+    ),
+    (
+        "Need more information",
+        "To help us reproduce this, could you tell us:\n\n"
+        "- the exact steps you took,\n- what you expected and what happened instead,\n"
+        "- a screenshot or the error message, if there is one.",
+    ),
+    (
+        "Solved: please confirm",
+        "We believe this is fixed now. Could you confirm it works for you? If we do not "
+        "hear back, the ticket closes automatically.",
+    ),
+)
+
+
+def _demo_help_content(tenant: Tenant, *, author: User) -> None:
+    """A few published knowledge base articles (one internal) and canned responses, so that
+    the portal's suggestions and the agents' pickers have something to show. Adds what is
+    missing, by title; never changes what an admin edited."""
+    from kb.models import Article, Category
+    from kb.services import article_create, category_create
+    from tickets.models import CannedResponse
+    from tickets.services import canned_response_create
+
+    articles = Article.objects.for_tenant(tenant)
+    for position, (category_name, title, visibility, body) in enumerate(DEMO_ARTICLES):
+        if articles.filter(title=title).exists():
+            continue
+        category = Category.objects.for_tenant(tenant).filter(name=category_name).first()
+        if category is None:
+            category = category_create(tenant=tenant, name=category_name, position=position)
+        article_create(
+            tenant=tenant,
+            author=author,
+            title=title,
+            body_markdown=body,
+            category=category,
+            visibility=visibility,
+            status=Article.Status.PUBLISHED,
+        )
+    canned = CannedResponse.objects.for_tenant(tenant)
+    for title, body in DEMO_CANNED_RESPONSES:
+        if not canned.filter(title__iexact=title).exists():
+            canned_response_create(tenant=tenant, title=title, body=body, created_by=author)

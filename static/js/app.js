@@ -115,6 +115,7 @@
     if (!target) {
       return;
     }
+    event.preventDefault(); // the control is also a link, for browsers without JavaScript
     var text = button.getAttribute("data-insert-text") || "";
     target.value = target.value ? target.value.replace(/\s*$/, "") + "\n\n" + text : text;
     target.focus();

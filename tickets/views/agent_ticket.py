@@ -69,7 +69,7 @@ def _page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any)
         text
         for text in (
             macro_body(tenant, request.GET.get("macro", "")),
-            link_markdown(tenant, request.GET.get("kb_article", "")),
+            link_markdown(tenant, request.GET.get("kb_article", ""), request),
         )
         if text
     )
@@ -104,7 +104,7 @@ def _page(request: HttpRequest, ticket: Ticket, status: int = 200, **forms: Any)
         "similar": ticket_similar(ticket=ticket) if ticket.merged_into_id is None else [],
         "macros": macros_for(tenant),
         "kb_query": kb_query,
-        "kb_results": link_candidates(tenant, kb_query) if kb_query else None,
+        "kb_results": link_candidates(tenant, kb_query, request) if kb_query else None,
         "others": presence.others(ticket=ticket, membership=membership),
         "bell_template": bell_template(),
     }
@@ -136,7 +136,7 @@ def ticket_kb_search(request: HttpRequest, reference: str) -> HttpResponse:
     context = {
         "ticket": ticket,
         "kb_query": query,
-        "kb_results": link_candidates(tenant, query) if query else None,
+        "kb_results": link_candidates(tenant, query, request) if query else None,
     }
     return render(request, "agent/_kb_results.html", context)
 
