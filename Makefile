@@ -20,7 +20,7 @@ run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo --port $(PORT)
-	@trap 'kill 0' INT TERM EXIT; \
+	@export PORT=$(PORT); trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A helpdesk worker --beat --loglevel=INFO --concurrency=2 \
 		--schedule var/celerybeat-schedule & \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
