@@ -156,7 +156,10 @@ class NewTicketForm(CustomFieldsMixin, forms.Form):
         empty_label="—",
     )
     business_impact_text = forms.CharField(
-        label=_("Describe who is affected"), max_length=500, required=False
+        label=_("Describe who is affected"),
+        max_length=500,
+        required=False,
+        help_text=_("Needed when the choice above asks for a description (such as “Other”)."),
     )
     product_area = forms.ModelChoiceField(
         queryset=ProductArea.objects.none(),
