@@ -14,6 +14,7 @@ SECTIONS: list[tuple[Label, list[tuple[str, Label]]]] = [
             ("/manage/catalogs/", _("Catalogs")),
             ("/manage/canned-responses/", _("Canned responses")),
             ("/manage/branding/", _("Branding")),
+            ("/manage/kb/", _("Knowledge base")),
         ],
     ),
     (

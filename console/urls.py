@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("console.service.urls")),
     path("", include("console.people.urls")),
     path("", include("channels.email.console_urls")),
+    path("", include("console.kb.urls")),
 ]

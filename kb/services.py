@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from helpdesk.markup import html_to_text, render_markdown, strip_control
 from helpdesk.models import Tenant, User
@@ -130,16 +131,25 @@ def _save_slug_safely(instance: Article | Category, **kwargs: object) -> None:
 # --- categories ----------------------------------------------------------------------------
 
 
-def category_create(*, tenant: Tenant, name: str, slug: str = "", position: int = 0) -> Category:
-    """Create a category. The slug is made from the name unless given; a given slug must be
-    free in the tenant."""
+def _clean_category_name(name: str) -> str:
     name = " ".join(strip_control(name).split())
     if not name:
         raise ValidationError({"name": _("A name is required.")})
     if len(name) > 120:
         raise ValidationError({"name": _("Use at most %d characters.") % 120})
+    return name
+
+
+def _check_position(position: int) -> None:
     if position < 0:
         raise ValidationError({"position": _("Use a position of 0 or more.")})
+
+
+def category_create(*, tenant: Tenant, name: str, slug: str = "", position: int = 0) -> Category:
+    """Create a category. The slug is made from the name unless given; a given slug must be
+    free in the tenant."""
+    name = _clean_category_name(name)
+    _check_position(position)
     category = Category(
         tenant=tenant,
         name=name,
@@ -148,6 +158,59 @@ def category_create(*, tenant: Tenant, name: str, slug: str = "", position: int 
     )
     _save_slug_safely(category)
     return category
+
+
+def category_update(
+    *,
+    tenant: Tenant,
+    category: Category,
+    name: str | None = None,
+    slug: str | None = None,
+    position: int | None = None,
+) -> Category:
+    """Rename, re-slug or move a category; ``None`` arguments stay as they are. A new slug must
+    be free in the tenant. ``category`` must be the tenant's (fetched through a selector)."""
+    if category.tenant_id != tenant.pk:
+        raise ValidationError({"category": _("Unknown category.")})
+    changed: list[str] = []
+    if name is not None:
+        name = _clean_category_name(name)
+        if name != category.name:
+            category.name = name
+            changed.append("name")
+    if slug is not None and slug != category.slug:
+        category.slug = _unique_slug(Category, tenant, slug, category.name)
+        changed.append("slug")
+    if position is not None:
+        _check_position(position)
+        if position != category.position:
+            category.position = position
+            changed.append("position")
+    if changed:
+        _save_slug_safely(category, update_fields=changed)
+    return category
+
+
+def category_delete(*, tenant: Tenant, category: Category) -> None:
+    """Delete an empty category. One that articles still use is refused: the database would
+    quietly uncategorise them (``SET_NULL``), reshuffling the public knowledge base, so the
+    admin moves them first."""
+    if category.tenant_id != tenant.pk:
+        raise ValidationError({"category": _("Unknown category.")})
+    # Lock the row so that no article joins the category between the count and the delete.
+    with transaction.atomic():
+        Category.objects.select_for_update().filter(pk=category.pk).values_list("pk").first()
+        in_use = Article.objects.for_tenant(tenant).filter(category=category).count()
+        if in_use:
+            raise ValidationError(
+                ngettext(
+                    "%(count)d article is in this category; move it to another category first.",
+                    "%(count)d articles are in this category; move them to another category first.",
+                    in_use,
+                )
+                % {"count": in_use}
+            )
+        category.delete()
 
 
 # --- articles ------------------------------------------------------------------------------
