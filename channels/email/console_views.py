@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.access import admin_required
-from console.catalogs.common import delete_or_error, render_console, save_or_errors, tenant_of
+from console.catalogs.common import delete_or_error, save_or_errors
+from console.common import render_console, tenant_of
 
 from .console_forms import MailboxForm
 from .imap import imap_test_connection

@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from console.common import render_console, tenant_of
+
 from ..access import admin_required
-from .common import render_console, save_or_errors, tenant_of
+from .common import save_or_errors
 from .forms import BrandingForm
 from .services import (
     LOGO_NAME,

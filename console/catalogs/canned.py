@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from console.common import render_console, tenant_of
 from tickets.models import CannedResponse
 from tickets.services import (
     canned_response_create,
@@ -17,7 +18,7 @@ from tickets.services import (
 )
 
 from ..access import admin_required
-from .common import delete_or_error, render_console, save_or_errors, tenant_of
+from .common import delete_or_error, save_or_errors
 from .forms import CannedResponseForm
 
 

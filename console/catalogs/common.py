@@ -1,5 +1,5 @@
-"""What the catalog, canned-response and branding pages share: rendering inside the console,
-turning a service's ValidationError into form errors, and deleting a row that may still be used."""
+"""Saving through a service with its errors on the form, and deleting a row that may still be
+used (shared by the catalog, canned-response, branding, KB and email pages)."""
 
 from __future__ import annotations
 
@@ -11,35 +11,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from helpdesk.models import Tenant
-
-from ..nav import console_nav
-
-
-def tenant_of(request: HttpRequest) -> Tenant:
-    return request.tenant  # type: ignore[attr-defined]
-
-
-def render_console(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    return render(request, template, {**console_nav(request), **context}, status=status)
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: a message naming one of the form's fields goes
-    next to it, anything else (``targets``, ``__all__``, a plain message) above the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields else None
-            for error in errors:
-                form.add_error(target, error.messages)
-    else:
-        form.add_error(None, exc.messages)
+from ..common import add_service_errors
 
 
 def save_or_errors(form: forms.Form, write: Callable[[], Any]) -> Any | None:

@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from console.common import render_console, tenant_of
 from sla.models import Severity
 from tickets.models import BusinessImpact, Priority, PriorityMatrixEntry
 from tickets.services import priority_matrix_set, ticket_settings_for, ticket_settings_update
 
 from ..access import admin_required
-from .common import delete_or_error, render_console, save_or_errors, tenant_of
+from .common import delete_or_error, save_or_errors
 from .forms import PriorityMatrixForm, TicketSettingsForm
 from .kinds import KINDS, Kind
 

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from console.catalogs.common import delete_or_error, save_or_errors
-from console.people.views.common import posted, render_console
+from console.common import render_console
+from console.people.views.common import posted
 from helpdesk.models import Tenant
 from kb import selectors, services
 from kb.models import Category

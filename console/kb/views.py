@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.catalogs.common import delete_or_error, save_or_errors
-from console.people.views.common import paginate, query_without_page, render_console
+from console.common import paginate, query_without_page, render_console
 from helpdesk.markup import render_markdown
 from helpdesk.models import Membership, Tenant, User
 from kb import search, selectors, services

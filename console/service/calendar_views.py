@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
+from console.common import add_service_errors, render_console, tenant_of
 from sla.models import BusinessCalendar
 from sla.selectors import calendar_get, calendars_for_tenant
 from sla.services import (
@@ -35,15 +36,7 @@ from .calendar_forms import (
     holiday_specs,
     holidays_initial,
 )
-from .common import (
-    DASH,
-    WEEKDAYS,
-    add_service_errors,
-    calendar_use_counts,
-    calendar_uses,
-    render_console,
-    tenant_of,
-)
+from .common import DASH, WEEKDAYS, calendar_use_counts, calendar_uses
 
 
 def _hours_summary(calendar: BusinessCalendar) -> list[tuple[str, str]]:

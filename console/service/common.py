@@ -8,16 +8,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from helpdesk.models import Membership, Tenant
+from helpdesk.models import Tenant
 from sla.models import BusinessCalendar, Metric, SLATarget, minute_label
 from sla.services.calendars import parse_clock_minute
-
-from ..nav import console_nav
 
 DASH = "\u2013"  # between the ends of an interval: 08:00\u201317:00
 
@@ -30,35 +26,6 @@ WEEKDAYS = (
     gettext_lazy("Saturday"),
     gettext_lazy("Sunday"),
 )
-
-
-def tenant_of(request: HttpRequest) -> Tenant:
-    return request.tenant  # type: ignore[attr-defined]
-
-
-def membership_of(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
-
-
-def render_console(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
-) -> HttpResponse:
-    return render(request, template, {**console_nav(request), **context}, status=status)
-
-
-def add_service_errors(
-    form: forms.Form, exc: ValidationError, *, fallback: str | None = None
-) -> None:
-    """A service's ValidationError on ``form``: a message naming one of the form's fields goes
-    next to it; any other (``targets``, ``hours``, a plain message) on ``fallback`` if that is a
-    field, else above the form."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            target = name if name in form.fields else fallback
-            for error in errors:
-                form.add_error(target, error.messages)
-    else:
-        form.add_error(fallback, exc.messages)
 
 
 def clock_minute(value: str, *, allow_24: bool) -> int:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from console.common import add_service_errors, render_console, tenant_of
 from helpdesk.models import Tenant
 from sla.escalation.services import (
     escalation_policy_get,
@@ -24,7 +25,7 @@ from sla.escalation.services import (
 from sla.models import EscalationRole, Metric, NoticeChannel, OnCallEntry, minute_label
 
 from ..access import admin_required
-from .common import DASH, WEEKDAYS, add_service_errors, render_console, tenant_of
+from .common import DASH, WEEKDAYS
 from .escalation_forms import (
     EscalationPolicyForm,
     LevelForm,

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from console.common import add_service_errors, render_console, tenant_of
 from helpdesk.models import Tenant
 from sla.models import BusinessCalendar, Contract, SLAPolicy, SupportPackage
 from sla.selectors import package_get, packages_for_tenant, severities_for_tenant, sla_policy_for
@@ -27,7 +28,6 @@ from sla.services import (
 )
 
 from ..access import admin_required
-from .common import add_service_errors, render_console, tenant_of
 from .matrix import Matrix
 from .package_forms import PackageForm, SLAPolicyForm
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.access import admin_required
+from console.common import add_service_errors, paginate, render_console
 from helpdesk.models import Membership, Tenant
 
 from ..forms import AgentEditForm, AgentInviteForm
@@ -23,7 +24,7 @@ from ..services import (
     staff_deactivate,
     staff_update,
 )
-from .common import add_service_errors, confirm_page, paginate, posted, render_console
+from .common import confirm_page, posted
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 

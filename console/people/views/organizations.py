@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.access import admin_required
+from console.common import add_service_errors, paginate, query_without_page, render_console
 from helpdesk.models import Membership, Organization, Tenant
 from helpdesk.services import (
     contact_add,
@@ -34,15 +35,7 @@ from ..selectors import (
     organizations_search,
     tenant_object_or_404,
 )
-from .common import (
-    add_service_errors,
-    confirm_page,
-    paginate,
-    posted,
-    query_without_page,
-    released_text,
-    render_console,
-)
+from .common import confirm_page, posted, released_text
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 

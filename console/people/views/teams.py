@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.access import admin_required
+from console.common import add_service_errors, render_console
 from helpdesk.models import Membership, Tenant
 from tickets.models import RoutingRule, Team
 from tickets.services.teams import routing_rule_create, team_create, team_delete, team_update
@@ -21,7 +22,7 @@ from tickets.services.teams import routing_rule_create, team_create, team_delete
 from ..forms import RoutingRuleForm, TeamForm
 from ..selectors import team_rules, teams_of, tenant_object_or_404
 from ..services import routing_rule_delete, routing_rule_update, team_areas_set, team_lead_set
-from .common import add_service_errors, confirm_page, posted, render_console
+from .common import confirm_page, posted
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 

@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.access import admin_required
+from console.common import add_service_errors, paginate, render_console
 from helpdesk.models import ApiToken, Tenant
 from helpdesk.services import api_token_create, api_token_revoke
 
 from ..forms import TokenForm
 from ..selectors import api_tokens_of, tenant_object_or_404
-from .common import add_service_errors, confirm_page, no_store, paginate, posted, render_console
+from .common import confirm_page, no_store, posted
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 

@@ -17,12 +17,13 @@ from channels.webhooks.services import (
     webhook_subscription_update,
 )
 from console.access import admin_required
+from console.common import add_service_errors, paginate, render_console
 from helpdesk.models import Tenant
 
 from ..forms import WebhookEditForm, WebhookForm
 from ..selectors import tenant_object_or_404, webhook_deliveries
 from ..services import webhook_secret_rotate
-from .common import add_service_errors, confirm_page, no_store, paginate, posted, render_console
+from .common import confirm_page, no_store, posted
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 
