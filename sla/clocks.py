@@ -52,6 +52,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.tenancy import check_same_tenant
 from tickets.models import Ticket
 
 from . import businesstime as bt
@@ -64,7 +65,7 @@ from .coverage import (
     Coverage,
     sla_resolve,
 )
-from .escalation.alarms import clock_alarm_arm
+from .escalation.alarms import clock_alarm_arm, clock_alarm_arm_new, clock_alarm_queue
 from .models import (
     BusinessCalendar,
     Metric,
@@ -85,6 +86,8 @@ __all__ = [
     "NO_SEVERITY_NOTE",
     "Coverage",
     "sla_agent_public_reply",
+    "sla_clocks_plan",
+    "sla_clocks_start",
     "sla_customer_replied",
     "sla_first_public_agent_reply",
     "sla_recompute",
@@ -138,13 +141,22 @@ def _explanation(
     return "; ".join(parts)
 
 
-def _refresh(clock: SLAClock, *, now: dt.datetime, save: bool = True) -> SLAClock:
+def _refresh(
+    clock: SLAClock,
+    *,
+    now: dt.datetime,
+    save: bool = True,
+    pauses: list[SLAClockPause] | None = None,
+) -> SLAClock:
     """Recompute ``due_at``, ``warn_at``, status and explanation from the start, the pauses and
-    the target snapshot on the clock (module doc). Bumps ``version`` when due or warn move."""
+    the target snapshot on the clock (module doc). Bumps ``version`` when due or warn move.
+    ``pauses``: the clock's pauses when the caller knows them (none for a clock not inserted
+    yet), else read."""
     calendar = clock.calendar
     if calendar is None:  # its calendar was deleted; a recompute assigns the new target's
         return clock
-    pauses = list(SLAClockPause.objects.filter(clock_id=clock.pk).order_by("started_at", "id"))
+    if pauses is None:
+        pauses = list(SLAClockPause.objects.filter(clock_id=clock.pk).order_by("started_at", "id"))
     old = (clock.due_at, clock.warn_at)
     open_pause = next((p for p in pauses if p.ended_at is None), None)
     clock.paused_at = open_pause.started_at if open_pause is not None else None
@@ -283,15 +295,53 @@ def sla_ticket_opened(
     existing = _clocks(ticket)
     if existing:
         return list(existing.values())
+    coverage, clocks = sla_clocks_plan(ticket=ticket, at=at, now=now)
+    sla_clocks_start(ticket=ticket, clocks=clocks, now=now)
+    _set_note(ticket, coverage.note)
+    return clocks
+
+
+def sla_clocks_plan(
+    *, ticket: Ticket, at: dt.datetime | None = None, now: dt.datetime | None = None
+) -> tuple[Coverage, list[SLAClock]]:
+    """The coverage of a ticket without clocks and the clocks ``sla_ticket_opened`` starts for
+    it, computed in full (due, warn, status, explanation, version, alarm) but not saved: the
+    ticket itself need not be saved yet. ``sla_clocks_start`` inserts them.
+
+    A new clock has no pause and no escalation yet, so neither is read, and it is inserted once
+    with its final values instead of inserted, then refreshed and saved again."""
+    now = _now(now)
     coverage = sla_resolve(ticket=ticket)
     started_at = _second(at or ticket.opened_at)
+    severity = ticket.severity if coverage.targets else None  # loaded by sla_resolve
     clocks = []
     for metric in STARTED_AT_OPEN:
         target = coverage.targets.get(metric)
-        if target is not None:
-            clocks.append(_refresh(_new_clock(ticket, metric, target, started_at), now=now))
-    _set_note(ticket, coverage.note)
-    return clocks
+        if target is None:
+            continue
+        clock = SLAClock(
+            tenant_id=ticket.tenant_id, ticket=ticket, metric=metric, started_at=started_at
+        )
+        _apply_target(clock, target)
+        _refresh(clock, now=now, save=False, pauses=[])
+        clock_alarm_arm_new(
+            clock, severity_eligible=severity.escalation_eligible if severity else None
+        )
+        clocks.append(clock)
+    return coverage, clocks
+
+
+def sla_clocks_start(*, ticket: Ticket, clocks: list[SLAClock], now: dt.datetime) -> None:
+    """Insert the clocks planned by ``sla_clocks_plan`` for ``ticket`` (now saved) in one
+    statement, and queue their near alarms after commit. Runs in the caller's transaction."""
+    if not clocks:
+        return
+    for clock in clocks:
+        clock.ticket = ticket  # the ticket may have been saved after the plan
+        check_same_tenant(clock)  # what SLAClock.save() checks; bulk_create does not call it
+    SLAClock.objects.bulk_create(clocks)
+    for clock in clocks:
+        clock_alarm_queue(clock, now=now)
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.db.models import Exists
+
 from tickets.models import Ticket
 
 from . import businesstime as bt
@@ -34,7 +36,7 @@ def _tenant_date(ticket: Ticket, at: dt.datetime) -> dt.date:
     return at.astimezone(zone).date()
 
 
-def _package_for(ticket: Ticket, policy: SLAPolicy | None) -> tuple[SupportPackage | None, str]:
+def _package_for(ticket: Ticket) -> tuple[SupportPackage | None, str]:
     organization = ticket.organization
     if organization is not None:
         contract = contract_active_for(
@@ -42,6 +44,8 @@ def _package_for(ticket: Ticket, policy: SLAPolicy | None) -> tuple[SupportPacka
         )
         if contract is not None:
             return contract.package, ""
+    # The policy only matters without a contract: not read when one applies.
+    policy = sla_policy_for(tenant=ticket.tenant)
     if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
         return policy.default_package, ""
     return None, (policy.no_contract_note if policy and policy.no_contract_note else "") or (
@@ -69,25 +73,27 @@ def sla_resolve(*, ticket: Ticket) -> Coverage:
     severity = ticket.severity
     if severity is None:
         return Coverage(None, {}, NO_SEVERITY_NOTE)
-    package, note = _package_for(ticket, sla_policy_for(tenant=ticket.tenant))
+    package, note = _package_for(ticket)
     if package is None:
         return Coverage(None, {}, note)
-    covered = (
-        PackageSeverity.objects.for_tenant(ticket.tenant_id)
-        .filter(package=package, severity=severity)
-        .exists()
+    covering = PackageSeverity.objects.for_tenant(ticket.tenant_id).filter(
+        package=package, severity=severity
     )
+    # The targets carry the (uncorrelated) coverage check, so a covered severity with targets
+    # costs one query; without targets the check runs on its own.
+    candidates = list(
+        SLATarget.objects.for_tenant(ticket.tenant_id)
+        .filter(package=package, severity=severity)
+        .select_related("calendar", "condition_calendar")
+        .annotate(severity_covered=Exists(covering))
+        .order_by("metric", "position", "id")
+    )
+    covered = candidates[0].severity_covered if candidates else covering.exists()
     if not covered:
         return Coverage(
             package, {}, f"{severity.name} is not covered by your {package.name} package."
         )
     chosen: dict[str, SLATarget] = {}
-    candidates = (
-        SLATarget.objects.for_tenant(ticket.tenant_id)
-        .filter(package=package, severity=severity)
-        .select_related("calendar", "condition_calendar")
-        .order_by("metric", "position", "id")
-    )
     for target in candidates:
         if target.metric not in chosen and _condition_holds(target, ticket.opened_at):
             chosen[target.metric] = target

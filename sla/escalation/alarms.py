@@ -123,11 +123,26 @@ def clock_alarm_arm(clock: SLAClock, *, now: dt.datetime) -> None:
     eligible = clock_is_eligible(clock, _severity_flags(clock)[0])
     escalations = list(Escalation.objects.filter(clock_id=clock.pk, kind=Kind.SLA))
     plan = level_instants(clock, levels, eligible=eligible)
-    at, level = next_alarm(plan, fired_instants(escalations))
-    clock.next_alarm_at, clock.next_alarm_level = at, level
+    clock.next_alarm_at, clock.next_alarm_level = next_alarm(plan, fired_instants(escalations))
     _cancel_superseded(clock, escalations, dict((lv, t) for t, lv in plan), now)
+    clock_alarm_queue(clock, now=now)
+
+
+def clock_alarm_arm_new(clock: SLAClock, *, severity_eligible: bool | None) -> None:
+    """:func:`clock_alarm_arm` for a clock not inserted yet (a new ticket's): no escalation can
+    refer to it, so nothing has fired and no held notice needs cancelling, and the caller passes
+    its ticket's ``severity.escalation_eligible``: no query. Sets the alarm in memory; once the
+    clock has its id, :func:`clock_alarm_queue` queues the ETA task."""
+    levels, _ = rules_for(clock.tenant_id)
+    plan = level_instants(clock, levels, eligible=clock_is_eligible(clock, severity_eligible))
+    clock.next_alarm_at, clock.next_alarm_level = next_alarm(plan, {})
+
+
+def clock_alarm_queue(clock: SLAClock, *, now: dt.datetime) -> None:
+    """Queue the ETA task of the clock's alarm after commit when it is within the horizon."""
+    at = clock.next_alarm_at
     if at is not None and at <= now + ETA_HORIZON:
-        on_commit_robust(enqueue_fire, clock.pk, clock.version, level, at)
+        on_commit_robust(enqueue_fire, clock.pk, clock.version, clock.next_alarm_level, at)
 
 
 def _cancel_superseded(

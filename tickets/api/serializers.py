@@ -128,15 +128,22 @@ class TicketOutput(serializers.Serializer):
     sla_exempt = serializers.BooleanField()
     escalations = serializers.SerializerMethodField()
 
+    # The create endpoint passes the clocks it just started (and no escalations: none can
+    # refer to them yet) in the context instead of reading them back.
+
     @extend_schema_field(ClockOutput(many=True))
     def get_sla(self, ticket: Ticket) -> list[dict[str, Any]]:
-        clocks = sorted(ticket.sla_clocks.all(), key=lambda c: _METRIC_ORDER.get(c.metric, 9))
+        rows = self.context.get("sla_clocks")
+        rows = ticket.sla_clocks.all() if rows is None else rows
+        clocks = sorted(rows, key=lambda c: _METRIC_ORDER.get(c.metric, 9))
         return [ClockOutput(c).data for c in clocks]
 
     @extend_schema_field(TicketEscalationOutput(many=True))
     def get_escalations(self, ticket: Ticket) -> list[dict[str, Any]]:
         # The escalation workers' rows, prefetched by the views (tickets.api.common).
-        return [escalation_output(e) for e in ticket.escalations.all()]
+        rows = self.context.get("escalations")
+        rows = ticket.escalations.all() if rows is None else rows
+        return [escalation_output(e) for e in rows]
 
 
 class TicketCreateInput(StrictInput):

@@ -8,14 +8,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from helpdesk.markup import render_markdown
 from helpdesk.models import Membership, Organization, Tenant, User
-from sla.clocks import sla_ticket_opened
-from sla.models import BusinessCalendar, Severity
+from sla.clocks import sla_clocks_plan, sla_clocks_start, sla_ticket_opened
+from sla.models import BusinessCalendar, Severity, SLAClock
 
 from .. import outbox
 from ..models import (
@@ -31,18 +30,29 @@ from ..models import (
 from ..routing import routing_pick_assignee, routing_team_for
 from .catalog import check_tenant, custom_fields_clean, priority_default
 from .cc import cc_clean
-from .events import event_record
+from .events import event_new, event_record, events_record
 
 logger = logging.getLogger(__name__)
 
+_NUMBER_NEXT = (
+    "INSERT INTO tickets_ticketcounter (tenant_id, last_number) VALUES (%s, %s) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET last_number = tickets_ticketcounter.last_number + 1 "
+    "RETURNING last_number"
+)
+
 
 def ticket_number_next(*, tenant: Tenant) -> int:
-    """The next reference number: an UPDATE holds the counter row's lock until commit, so
+    """The next reference number: the increment holds the counter row's lock until commit, so
     concurrent creations never share a number and numbers increase in commit order. Must run
-    inside a transaction."""
-    TicketCounter.objects.get_or_create(tenant=tenant)
-    TicketCounter.objects.filter(tenant=tenant).update(last_number=F("last_number") + 1)
-    return TicketCounter.objects.values_list("last_number", flat=True).get(tenant=tenant)
+    inside a transaction.
+
+    One statement (the tenant's first ticket inserts the counter, later ones increment it, and
+    the number comes back with it): the lock serialises every creation of the tenant from here
+    to commit, so ``ticket_create`` takes it as late as it can."""
+    first = TicketCounter._meta.get_field("last_number").get_default() + 1
+    with connection.cursor() as cursor:
+        cursor.execute(_NUMBER_NEXT, [tenant.pk, first])
+        return int(cursor.fetchone()[0])
 
 
 def _check_impact_text(impact: BusinessImpact | None, text: str) -> str:
@@ -101,6 +111,8 @@ def ticket_create(
     assignee: Membership | None = None,
     by: Membership | User | None = None,
     route: bool = True,
+    requester_membership: Membership | None = None,
+    started_clocks: list[SLAClock] | None = None,
 ) -> Ticket:
     """Create a ticket, route it, start its SLA clocks and log the event.
 
@@ -116,6 +128,10 @@ def ticket_create(
       set in the past; no severity means no clock, and the ticket says why. A requester who is a
       pending contact gets a held ticket (seed 003): kept, out of the queue until verified.
     * Seed 002: an emergency from an organization without a contract is billable.
+
+    ``requester_membership``: the requester's membership in ``tenant`` when the caller has
+    already read it (not read again). ``started_clocks``, when given, receives the SLA clocks
+    started (the API answers with them instead of reading them back).
     """
     if not subject.strip():
         raise ValidationError({"subject": "A subject is required."})
@@ -139,7 +155,9 @@ def ticket_create(
 
     contact = None
     if requester is not None:
-        contact = Membership.objects.for_tenant(tenant).filter(user=requester).first()
+        contact = requester_membership
+        if contact is None or contact.tenant_id != tenant.pk or contact.user_id != requester.pk:
+            contact = Membership.objects.for_tenant(tenant).filter(user=requester).first()
     if organization is None and contact is not None:
         organization = contact.organization
     held = contact is not None and contact.contact_role == Membership.ContactRole.PENDING
@@ -159,7 +177,6 @@ def ticket_create(
         )
     ticket = Ticket(
         tenant=tenant,
-        number=ticket_number_next(tenant=tenant),
         subject=subject.strip(),
         description=description,
         description_html=render_markdown(description),
@@ -187,37 +204,85 @@ def ticket_create(
         updated_at=now,
     )
     ticket.tenant = tenant
+    # Everything that only reads (routing rules, SLA coverage, the clocks' due times) is worked
+    # out on the unsaved ticket before the number is taken: from the counter's lock to commit,
+    # every other creation of the tenant waits, so only the writes run under it. The rows then
+    # go in with their final values, each in one INSERT (no insert-then-update).
+    routed = route and not held  # a held ticket is routed when it is released
+    team_at = None
+    if routed and team is None:
+        ticket.team = routing_team_for(ticket=ticket)
+        team_at = timezone.now() if ticket.team is not None else None
+    clocks_now = timezone.now().replace(microsecond=0)  # the SLA engine's whole seconds
+    coverage, clocks = sla_clocks_plan(ticket=ticket, now=clocks_now)
+    ticket.sla_note = coverage.note
+    ticket.number = ticket_number_next(tenant=tenant)
+    picked, picked_at = None, now
+    if routed and assignee is None and ticket.team is not None:
+        # After the counter, as before: the counter's lock is always taken before a team's.
+        picked = routing_pick_assignee(team=ticket.team)
+        ticket.assignee = picked
+        picked_at = timezone.now()
     ticket.save()
-    event_record(
-        ticket=ticket,
-        kind=TicketEvent.Kind.CREATED,
-        by=by,
-        after={
-            "reference": ticket.reference,
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "channel": channel,
-            "requester_email": requester_email,
-            "severity": severity,
-            "priority": priority,
-            "type": ticket_type,
-            "business_impact": business_impact,
-            "product_area": product_area,
-            "organization": organization,
-            "cc": cc_list,
-            "custom_fields": fields,
-        },
-        at=now,
-    )
-    if route and not held:  # a held ticket is routed when it is released
-        _route(ticket, by=by, team_given=team is not None, assignee_given=assignee is not None)
-    sla_ticket_opened(ticket=ticket)
+    events = [
+        event_new(
+            ticket=ticket,
+            kind=TicketEvent.Kind.CREATED,
+            by=by,
+            after={
+                "reference": ticket.reference,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "channel": channel,
+                "requester_email": requester_email,
+                "severity": severity,
+                "priority": priority,
+                "type": ticket_type,
+                "business_impact": business_impact,
+                "product_area": product_area,
+                "organization": organization,
+                "cc": cc_list,
+                "custom_fields": fields,
+            },
+            at=now,
+        )
+    ]
+    if team_at is not None:
+        events.append(
+            event_new(
+                ticket=ticket,
+                kind=TicketEvent.Kind.TEAM,
+                by=None,
+                field="team",
+                after=ticket.team,
+                at=team_at,
+            )
+        )
+    if picked is not None:
+        events.append(
+            event_new(
+                ticket=ticket,
+                kind=TicketEvent.Kind.ASSIGNEE,
+                by=None,
+                field="assignee",
+                after=picked,
+                at=picked_at,
+            )
+        )
+    events_record(events)
+    if picked is not None:
+        outbox.publish(
+            "ticket.assigned", tenant_id=tenant.pk, ticket_id=ticket.pk, assignee_id=picked.pk
+        )
+    sla_clocks_start(ticket=ticket, clocks=clocks, now=clocks_now)
     outbox.publish(
         "ticket.created",
         tenant_id=tenant.pk,
         ticket_id=ticket.pk,
         page_on_call=_pages_on_call(ticket, now),
     )
+    if started_clocks is not None:
+        started_clocks.extend(clocks)
     return ticket
 
 
