@@ -79,6 +79,12 @@ app.conf.beat_schedule = {
     # Webhook retries beyond the countdown horizon, and deliveries whose task was lost.
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 10.0, "options": {"expires": 30}},
     # Polls every IMAP-enabled mailbox (channels.email.imap: one lease per mailbox).
+    # Chats left open by a customer who went away become tickets (channels.chat.services).
+    "chat-end-idle": {
+        "task": "channels.chat.end_idle",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
     # Ticket mail whose preparation or send task was lost (channels.email.outbound).
     "email-outbound-sweep": {
         "task": "channels.email.sweep_outbound",

@@ -14,9 +14,10 @@ import datetime as dt
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from helpdesk.models import Membership, Tenant
@@ -321,3 +322,35 @@ def chat_settings_update(
     settings.updated_at = timezone.now()
     settings.save()
     return settings
+
+
+def chats_end_idle(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """End the open chats (every tenant's) whose last message is older than
+    ``HELPDESK_CHAT_IDLE_MINUTES`` (default 30): a customer who closed the tab without ending
+    the chat, or a chat nobody accepted. Each ends as if the system ended it, so its transcript
+    becomes a ticket like any other. At most ``limit`` per call (beat calls it every few minutes);
+    returns how many ended. Each chat ends in its own transaction, under its row lock, and
+    ``chat_end`` leaves an already ended chat alone, so two workers never end one twice."""
+    now = now or timezone.now()
+    minutes = int(getattr(settings, "HELPDESK_CHAT_IDLE_MINUTES", 30))
+    cutoff = now - dt.timedelta(minutes=minutes)
+    last_message = (
+        ChatMessage.objects.filter(session=OuterRef("pk"))
+        .order_by("-sequence")
+        .values("created_at")[:1]
+    )
+    idle_ids = list(
+        ChatSession.objects.exclude(status=S.ENDED)
+        .annotate(last_at=Subquery(last_message))
+        .filter(last_at__lt=cutoff)
+        .order_by("last_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    ended = 0
+    for session_id in idle_ids:
+        session = ChatSession.objects.filter(pk=session_id).select_related("tenant").first()
+        if session is None or not session.is_open:
+            continue
+        chat_end(session=session, by=None)
+        ended += 1  # (a race with another ender only miscounts; chat_end ends once)
+    return ended
