@@ -85,3 +85,21 @@ def test_deleting_a_whole_tenant_still_cascades(db: None) -> None:
     assert event is not None
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TicketEvent._meta.db_table} WHERE id = %s", [event.pk])
+
+
+def test_history_names_people_by_name(alpha: World) -> None:
+    from tickets.services import ticket_assign
+
+    ticket = new_ticket(alpha)
+    User.objects.filter(pk=alpha.agent.user_id).update(name="Kim Agent")
+    alpha.agent.user.refresh_from_db()
+    ticket_assign(ticket=ticket, assignee=alpha.agent, by=alpha.lead)
+    event = ticket.events.filter(kind=TicketEvent.Kind.ASSIGNEE).order_by("-id").first()
+    assert event is not None
+    assert event.after == {
+        "id": alpha.agent.pk,
+        "email": alpha.agent.user.email,
+        "name": "Kim Agent",
+    }
+    page = alpha.client(alpha.lead).get(f"/agent/tickets/{ticket.reference}/").content.decode()
+    assert "Kim Agent" in page.split("events")[-1]

@@ -20,7 +20,8 @@ def snapshot(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Membership):
-        return {"id": value.pk, "email": value.user.email}
+        user = value.user
+        return {"id": value.pk, "email": user.email, "name": user.name or user.email}
     if isinstance(value, models.Model):
         name = getattr(value, "name", None) or getattr(value, "label", None) or str(value)
         return {"id": value.pk, "name": str(name)}
