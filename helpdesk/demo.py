@@ -96,7 +96,24 @@ def demo_load_tenant(spec: DemoTenant) -> Tenant:
         load_demo_contracts(tenant=tenant, template=spec.slug, organizations=organizations)
         _demo_team_members(tenant, [logins["agent"], logins["lead"]])
     _demo_help_content(tenant, author=User.objects.get(email=logins["admin"]))
+    _demo_mailbox(tenant)
     return tenant
+
+
+def _demo_mailbox(tenant: Tenant) -> None:
+    """The desk's address (the From of its mail; mail piped to it opens tickets), once."""
+    from django.conf import settings
+
+    from channels.email.mailboxes import mailbox_save
+    from channels.email.models import Mailbox
+
+    if not Mailbox.objects.for_tenant(tenant).exists():
+        mailbox_save(
+            tenant=tenant,
+            address=f"support@{tenant.slug}.{settings.HELPDESK_BASE_DOMAIN}",
+            display_name=f"{tenant.name} Support",
+            is_default=True,
+        )
 
 
 def _demo_team_members(tenant: Tenant, emails: list[str]) -> None:

@@ -378,3 +378,9 @@ def test_demo_tenant_gets_template_and_example_contract(db: None) -> None:
     assert [(c.organization.name, c.package.name) for c in contracts] == [
         ("Globex Payments", "Premium")
     ]
+    from channels.email.models import Mailbox
+
+    mailboxes = list(Mailbox.objects.for_tenant(tenant))
+    assert [(m.address, m.is_default) for m in mailboxes] == [
+        ("support@apiplatform.localhost", True)
+    ]
