@@ -318,6 +318,7 @@ def measure(runs: int) -> None:
     from django.utils import timezone
 
     from helpdesk.models import Tenant
+    from helpdesk.selectors import tenant_zone
     from reports import sections
     from reports import selectors as s
     from reports.shapes import ReportFilters, SLAReport
@@ -331,7 +332,7 @@ def measure(runs: int) -> None:
     bounds = Ticket.objects.for_tenant(tenant).order_by("opened_at").values_list("opened_at")
     first, last = bounds.first(), bounds.last()
     assert first is not None and last is not None
-    zone = s.tenant_zone(tenant)
+    zone = tenant_zone(tenant)
     start, end = first[0].astimezone(zone).date(), last[0].astimezone(zone).date()
     print(f"database: {connection.settings_dict['NAME']} ({connection.vendor})")
     print(

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import ApiToken, Membership, Organization, Tenant, User, hash_token
+
+
+def tenant_zone(tenant: Tenant) -> ZoneInfo:
+    """The tenant's time zone (UTC when unset or unknown)."""
+    try:
+        return ZoneInfo(tenant.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def tenant_today(tenant: Tenant, at: dt.datetime | None = None) -> dt.date:
+    """The tenant's local date at ``at`` (default now): contracts run by dates in that zone."""
+    return (at or timezone.now()).astimezone(tenant_zone(tenant)).date()
 
 
 def tenant_for_slug(slug: str) -> Tenant | None:

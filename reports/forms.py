@@ -9,10 +9,11 @@ from typing import Any
 from django import forms
 
 from helpdesk.models import Organization, Tenant
+from helpdesk.selectors import tenant_today
 from sla.models import Severity, SupportPackage
 from tickets.models import Team, Ticket
 
-from .selectors import BREACHES_LIMIT, BREACHES_MAX_LIMIT, tenant_today
+from .selectors import BREACHES_LIMIT, BREACHES_MAX_LIMIT
 from .shapes import DEFAULT_GOAL_PERCENT, ReportFilters
 
 DEFAULT_DAYS = 30

@@ -36,12 +36,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from helpdesk.models import Tenant
+from helpdesk.selectors import tenant_zone
 
 from .sections import (
     Names,
@@ -64,17 +64,6 @@ DAY = dt.timedelta(days=1)
 
 
 # --- the period ---------------------------------------------------------------------------------
-
-
-def tenant_zone(tenant: Tenant) -> ZoneInfo:
-    try:
-        return ZoneInfo(tenant.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def tenant_today(tenant: Tenant, now: dt.datetime | None = None) -> dt.date:
-    return (now or timezone.now()).astimezone(tenant_zone(tenant)).date()
 
 
 def period_bounds(tenant: Tenant, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists
 
+from helpdesk.selectors import tenant_today
 from tickets.models import Ticket
 
 from . import businesstime as bt
-from .models import PackageSeverity, SLAPolicy, SLATarget, SupportPackage
-from .selectors import calendar_evaluate, contract_active_for, sla_policy_for
+from .models import PackageSeverity, SLATarget, SupportPackage
+from .selectors import calendar_evaluate, package_for_organization
 
 NO_CONTRACT_NOTE = "No support contract: requests are handled first come, first served."
 NO_SEVERITY_NOTE = "No severity chosen: no SLA clock runs."
@@ -28,26 +28,15 @@ class Coverage:
     note: str
 
 
-def _tenant_date(ticket: Ticket, at: dt.datetime) -> dt.date:
-    try:
-        zone = ZoneInfo(ticket.tenant.time_zone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return at.astimezone(zone).date()
-
-
 def _package_for(ticket: Ticket) -> tuple[SupportPackage | None, str]:
-    organization = ticket.organization
-    if organization is not None:
-        contract = contract_active_for(
-            organization=organization, on=_tenant_date(ticket, ticket.opened_at)
-        )
-        if contract is not None:
-            return contract.package, ""
-    # The policy only matters without a contract: not read when one applies.
-    policy = sla_policy_for(tenant=ticket.tenant)
-    if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
-        return policy.default_package, ""
+    choice = package_for_organization(
+        tenant=ticket.tenant,
+        organization=ticket.organization,
+        on=tenant_today(ticket.tenant, ticket.opened_at),
+    )
+    if choice.package is not None:
+        return choice.package, ""
+    policy = choice.policy
     return None, (policy.no_contract_note if policy and policy.no_contract_note else "") or (
         NO_CONTRACT_NOTE
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -182,3 +183,28 @@ def contract_active_for(*, organization: Organization, on: dt.date) -> Contract 
 
 def sla_policy_for(*, tenant: Tenant) -> SLAPolicy | None:
     return SLAPolicy.objects.for_tenant(tenant).select_related("default_package").first()
+
+
+@dataclass(frozen=True)
+class PackageChoice:
+    """The package covering an organization, and the tenant's policy when it had to be read
+    (no contract applied; None otherwise)."""
+
+    package: SupportPackage | None
+    policy: SLAPolicy | None = None
+
+
+def package_for_organization(
+    *, tenant: Tenant, organization: Organization | None, on: dt.date
+) -> PackageChoice:
+    """The one coverage rule (tickets, chat and phone entitlement alike): the organization's
+    contract active on ``on``, else the tenant's default package when its no-contract rule says
+    so, else none. The policy is only read when no contract applies."""
+    if organization is not None:
+        contract = contract_active_for(organization=organization, on=on)
+        if contract is not None:
+            return PackageChoice(contract.package)
+    policy = sla_policy_for(tenant=tenant)
+    if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
+        return PackageChoice(policy.default_package, policy)
+    return PackageChoice(None, policy)

@@ -4,15 +4,14 @@ own chats) before it fetches; another tenant's or another customer's chat is a 4
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from helpdesk.models import Membership, Tenant
-from sla.models import SLAPolicy, SupportPackage
-from sla.selectors import contract_active_for, sla_policy_for
+from helpdesk.selectors import tenant_today
+from sla.models import SupportPackage
+from sla.selectors import package_for_organization
 from tickets.models import Ticket
 
 from .models import ChatMessage, ChatSession, ChatSettings
@@ -34,21 +33,10 @@ def package_for_contact(*, membership: Membership) -> SupportPackage | None:
     organization = membership.organization
     if organization is None:
         return None
-    today = timezone.localdate(timezone=_zone(membership.tenant))
-    contract = contract_active_for(organization=organization, on=today)
-    if contract is not None:
-        return contract.package
-    policy = sla_policy_for(tenant=membership.tenant)
-    if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
-        return policy.default_package
-    return None
-
-
-def _zone(tenant: Tenant) -> ZoneInfo:
-    try:
-        return ZoneInfo(tenant.time_zone or "UTC")
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    tenant = membership.tenant
+    return package_for_organization(
+        tenant=tenant, organization=organization, on=tenant_today(tenant)
+    ).package
 
 
 @dataclass(frozen=True)

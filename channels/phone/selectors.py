@@ -11,16 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from helpdesk.models import Membership, Organization, Tenant
+from helpdesk.selectors import tenant_today
 from sla.models import Contract, SLAPolicy, SupportPackage
-from sla.selectors import contract_active_for, sla_policy_for
+from sla.selectors import package_for_organization, sla_policy_for
 from tickets.models import Ticket
 from tickets.selectors import tickets_visible_to
 
@@ -47,28 +46,6 @@ class Caller:
     entitlement: Entitlement
 
 
-def tenant_today(tenant: Tenant, at: dt.datetime | None = None) -> dt.date:
-    """The tenant's local date (contracts run by calendar dates in the tenant's zone)."""
-    try:
-        zone = ZoneInfo(tenant.time_zone or "UTC")
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    return (at or timezone.now()).astimezone(zone).date()
-
-
-def package_for_organization(
-    *, organization: Organization, on: dt.date, policy: SLAPolicy | None
-) -> SupportPackage | None:
-    """The package covering ``organization`` on ``on``: its active contract's, else the
-    tenant's default package when its no-contract rule is "default package"."""
-    contract = contract_active_for(organization=organization, on=on)
-    if contract is not None:
-        return contract.package
-    if policy is not None and policy.no_contract_rule == SLAPolicy.NoContractRule.DEFAULT_PACKAGE:
-        return policy.default_package
-    return None
-
-
 def phone_entitlement_for(*, membership: Membership, on: dt.date | None = None) -> Entitlement:
     """May ``membership`` (a contact) use phone support on ``on`` (default: the tenant's today)?
 
@@ -80,10 +57,8 @@ def phone_entitlement_for(*, membership: Membership, on: dt.date | None = None) 
         return Entitlement(organization, None, False, _("The contact is waiting for verification."))
     tenant = membership.tenant
     package = package_for_organization(
-        organization=organization,
-        on=on or tenant_today(tenant),
-        policy=sla_policy_for(tenant=tenant),
-    )
+        tenant=tenant, organization=organization, on=on or tenant_today(tenant)
+    ).package
     if package is None:
         return Entitlement(organization, None, False, _("No active support contract."))
     if PHONE not in (package.channels or []):

@@ -115,6 +115,7 @@ def _emergency_field(tenant: Tenant, ticket_type: TicketType) -> str | None:
 def no_contract_note(*, tenant: Tenant, membership: Membership) -> str:
     """What the form tells a customer whose organization has no active contract under a
     "no SLA" rule (seed 002: first come, first served; seed 004: contact sales)."""
+    from helpdesk.selectors import tenant_today
     from sla.selectors import contract_active_for
 
     if membership.is_staff_member:
@@ -123,20 +124,9 @@ def no_contract_note(*, tenant: Tenant, membership: Membership) -> str:
     if policy is None or policy.no_contract_rule != SLAPolicy.NoContractRule.NONE:
         return ""
     org = membership.organization
-    if org is not None and contract_active_for(
-        organization=org, on=timezone.localdate(timezone=_zone(tenant))
-    ):
+    if org is not None and contract_active_for(organization=org, on=tenant_today(tenant)):
         return ""
     return policy.no_contract_note
-
-
-def _zone(tenant: Tenant) -> Any:
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(tenant.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def attach_files(ticket: Ticket, files: Iterable[Any], membership: Membership) -> list[Attachment]:
