@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from channels.email.models import Mailbox
@@ -36,11 +37,19 @@ def render_email(name: str, context: dict[str, Any]) -> EmailContent:
     )
 
 
-def tenant_base_url(tenant: Tenant) -> str:
-    """``https://acme.example.com`` (``HELPDESK_PUBLIC_SCHEME``/``_PORT`` for development)."""
+def tenant_base_url(tenant: Tenant, request: HttpRequest | None = None) -> str:
+    """``https://acme.example.com`` (``HELPDESK_PUBLIC_SCHEME``/``_PORT`` for development).
+
+    Given the ``request`` a link is made in, and no public port configured: when it reached the
+    tenant's host on an explicit port (``make run`` on :8000, a test server), links keep that
+    origin (``http://acme.localhost/…`` would point at port 80, where nothing answers)."""
     scheme = getattr(settings, "HELPDESK_PUBLIC_SCHEME", "http" if settings.DEBUG else "https")
     port = getattr(settings, "HELPDESK_PUBLIC_PORT", "")
     host = f"{tenant.slug}.{settings.HELPDESK_BASE_DOMAIN}"
+    if request is not None and not port:
+        seen_host, _, seen_port = request.get_host().rpartition(":")
+        if seen_port.isdigit() and seen_host == host:
+            return f"{request.scheme}://{host}:{seen_port}"
     return f"{scheme}://{host}{':' + str(port) if port else ''}"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -31,24 +30,10 @@ class ArticleLink:
         return f"[{title}]({self.url})"
 
 
-def public_base_url(tenant: Tenant, request: HttpRequest | None = None) -> str:
-    """The tenant's public origin. When the agent reaches the tenant's host on an explicit port
-    (``make run`` on :8000, a test server) and no public port is configured, links keep that
-    origin: ``http://acme.localhost/…`` would point at port 80, where nothing answers."""
-    base = tenant_base_url(tenant)
-    configured_port: object = getattr(settings, "HELPDESK_PUBLIC_PORT", None)
-    if request is None or configured_port:
-        return base
-    host, _, port = request.get_host().rpartition(":")
-    if port.isdigit() and host == f"{tenant.slug}.{settings.HELPDESK_BASE_DOMAIN}":
-        return f"{request.scheme}://{host}:{port}"
-    return base
-
-
 def article_url(tenant: Tenant, article: Article, request: HttpRequest | None = None) -> str:
     """The article's absolute address (replies are also read in email clients)."""
     path = reverse("kb-article", kwargs={"article_slug": article.slug})
-    return public_base_url(tenant, request) + path
+    return tenant_base_url(tenant, request) + path
 
 
 def link_candidates(
