@@ -1,6 +1,7 @@
 """The same HTTP workload against this helpdesk's REST API and against django-helpdesk's.
 
     .venv/bin/python bench/api.py [--create 2000] [--total 10000] [--threads 8] [--workers 2]
+                                    [--only ours|theirs]
 
 Each side runs under gunicorn with the same number of sync workers, production-like (DEBUG
 off), on the same PostgreSQL server in a fresh database of its own that the bench creates and
@@ -475,16 +476,27 @@ def workload(side: Side, args: argparse.Namespace) -> dict[str, Result]:
     return results
 
 
-def report(ours: dict[str, Result], theirs: dict[str, Result]) -> None:
-    head = f"{'operation':<10} {'side':<16} {'requests':>8} {'errors':>6} {'req/s':>8} "
+def table(rows: list[tuple[str, str, Result]]) -> None:
     print()
-    print(head + f"{'p50 ms':>8} {'p95 ms':>8}")
-    for op in ("create", "list", "fetch"):
-        for name, res in (("this helpdesk", ours[op]), ("django-helpdesk", theirs[op])):
-            print(
-                f"{op:<10} {name:<16} {len(res.latencies):>8} {res.errors:>6} {res.rps:>8.1f} "
-                f"{res.pct(0.50):>8.1f} {res.pct(0.95):>8.1f}"
-            )
+    print(
+        f"{'operation':<10} {'side':<16} {'requests':>8} {'errors':>6} {'req/s':>8} "
+        f"{'p50 ms':>8} {'p95 ms':>8}"
+    )
+    for op, name, res in rows:
+        print(
+            f"{op:<10} {name:<16} {len(res.latencies):>8} {res.errors:>6} {res.rps:>8.1f} "
+            f"{res.pct(0.50):>8.1f} {res.pct(0.95):>8.1f}"
+        )
+
+
+def report(ours: dict[str, Result], theirs: dict[str, Result]) -> None:
+    table(
+        [
+            (op, name, res)
+            for op in ("create", "list", "fetch")
+            for name, res in (("this helpdesk", ours[op]), ("django-helpdesk", theirs[op]))
+        ]
+    )
     print()
     print(f"{'operation':<10} {'throughput x':>13} {'p50 ÷':>8} {'p95 ÷':>8}   (ours vs theirs)")
     for op in ("create", "list", "fetch"):
@@ -505,6 +517,11 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=2000, help="max requests per read phase")
     parser.add_argument("--seconds", type=float, default=30.0, help="max time per read phase")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--only",
+        choices=("ours", "theirs"),
+        help="run one side (while tuning it); no ratios are printed",
+    )
     args = parser.parse_args()
     if args.total <= args.create:
         parser.error("--total must be more than --create")
@@ -513,6 +530,8 @@ def main() -> None:
     results: dict[str, dict[str, Result]] = {}
     try:
         for name, start in (("ours", start_ours), ("theirs", start_theirs)):
+            if args.only and name != args.only:
+                continue
             side = start(args.workers, work)
             try:
                 results[name] = workload(side, args)
@@ -522,7 +541,11 @@ def main() -> None:
                     side.cleanup()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report(results["ours"], results["theirs"])
+    if args.only:
+        name = "this helpdesk" if args.only == "ours" else "django-helpdesk"
+        table([(op, name, res) for op, res in results[args.only].items()])
+    else:
+        report(results["ours"], results["theirs"])
 
 
 if __name__ == "__main__":

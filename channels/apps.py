@@ -19,3 +19,10 @@ class ChannelsConfig(AppConfig):
         outbox.subscribe(ticket_event_to_webhooks)
         # Public replies (and the acknowledgement of a ticket opened by email) become mail.
         outbox.subscribe(ticket_event_to_mail)
+
+        from helpdesk import configcache
+
+        from .webhooks.models import WebhookSubscription
+
+        # Each event reads the tenant's subscriptions (helpdesk.configcache).
+        configcache.watch(WebhookSubscription)

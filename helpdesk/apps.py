@@ -9,7 +9,13 @@ class HelpdeskConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import auth  # noqa: F401  (connects the session-to-tenant binding)
+        from . import (
+            auth,  # noqa: F401  (connects the session-to-tenant binding)
+            configcache,
+        )
+        from .models import Organization
+
+        configcache.watch(Organization)
 
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             # The embedded transport's spool folders must exist in every process (web enqueues,

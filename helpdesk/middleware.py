@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 
+from . import configcache
 from .models import Membership, Tenant
 from .selectors import membership_for
 
@@ -32,7 +33,8 @@ def tenant_slug_from_host(host: str, base_domain: str) -> str | None:
 
 class TenantMiddleware:
     """Sets ``request.tenant`` from the host. The bare base domain serves the public URL conf
-    (landing page, operators' admin); an unknown host gets a plain 404 page."""
+    (landing page, operators' admin); an unknown host gets a plain 404 page. The rest of the
+    request may read the tenant's configuration from memory (:mod:`helpdesk.configcache`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -49,7 +51,9 @@ class TenantMiddleware:
                 render_to_string("unknown_tenant.html", {"host": request.get_host()}),
             )
         request.tenant = tenant  # type: ignore[attr-defined]
-        return self.get_response(request)
+        # The tenant was just read: its configuration may be served from memory (configcache).
+        with configcache.armed(tenant):
+            return self.get_response(request)
 
 
 class MembershipMiddleware:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -45,6 +46,8 @@ class Tenant(models.Model):
         default=True, help_text=_("Customers may sign up on the portal (as pending contacts).")
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Renewed with every change to the tenant's configuration (helpdesk.configcache).
+    config_stamp = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         ordering = ["slug"]

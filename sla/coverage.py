@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from django.db.models import Exists
 
+from helpdesk import configcache
 from helpdesk.selectors import tenant_today
 from tickets.models import Ticket
 
 from . import businesstime as bt
-from .models import PackageSeverity, SLATarget, SupportPackage
+from .models import PackageSeverity, Severity, SLATarget, SupportPackage
 from .selectors import calendar_evaluate, package_for_organization
 
 NO_CONTRACT_NOTE = "No support contract: requests are handled first come, first served."
@@ -52,6 +53,27 @@ def _condition_holds(target: SLATarget, opened_at: dt.datetime) -> bool:
     return inside if target.condition == SLATarget.Condition.OPENED_WITHIN else not inside
 
 
+def _targets(
+    tenant_id: int, package: SupportPackage, severity: Severity
+) -> tuple[bool, list[SLATarget]]:
+    """Whether ``package`` covers ``severity``, and its targets for it in the order the first
+    match wins (read-only: shared by requests, see helpdesk.configcache)."""
+    covering = PackageSeverity.objects.for_tenant(tenant_id).filter(
+        package=package, severity=severity
+    )
+    # The targets carry the (uncorrelated) coverage check, so a covered severity with targets
+    # costs one query; without targets the check runs on its own.
+    candidates = list(
+        SLATarget.objects.for_tenant(tenant_id)
+        .filter(package=package, severity=severity)
+        .select_related("calendar", "condition_calendar")
+        .annotate(severity_covered=Exists(covering))
+        .order_by("metric", "position", "id")
+    )
+    covered = candidates[0].severity_covered if candidates else covering.exists()
+    return covered, candidates
+
+
 def sla_resolve(*, ticket: Ticket) -> Coverage:
     """Which package covers ``ticket`` and, per metric, the first matching target (module doc);
     or no package and the reason a customer reads. Reads only."""
@@ -65,19 +87,11 @@ def sla_resolve(*, ticket: Ticket) -> Coverage:
     package, note = _package_for(ticket)
     if package is None:
         return Coverage(None, {}, note)
-    covering = PackageSeverity.objects.for_tenant(ticket.tenant_id).filter(
-        package=package, severity=severity
+    covered, candidates = configcache.cached(
+        ticket.tenant_id,
+        ("targets", package.pk, severity.pk),
+        lambda: _targets(ticket.tenant_id, package, severity),
     )
-    # The targets carry the (uncorrelated) coverage check, so a covered severity with targets
-    # costs one query; without targets the check runs on its own.
-    candidates = list(
-        SLATarget.objects.for_tenant(ticket.tenant_id)
-        .filter(package=package, severity=severity)
-        .select_related("calendar", "condition_calendar")
-        .annotate(severity_covered=Exists(covering))
-        .order_by("metric", "position", "id")
-    )
-    covered = candidates[0].severity_covered if candidates else covering.exists()
     if not covered:
         return Coverage(
             package, {}, f"{severity.name} is not covered by your {package.name} package."

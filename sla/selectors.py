@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from helpdesk import configcache
 from helpdesk.models import Membership, Organization, Tenant
 
 from . import businesstime as bt
@@ -199,7 +200,20 @@ def package_for_organization(
 ) -> PackageChoice:
     """The one coverage rule (tickets, chat and phone entitlement alike): the organization's
     contract active on ``on``, else the tenant's default package when its no-contract rule says
-    so, else none. The policy is only read when no contract applies."""
+    so, else none. The policy is only read when no contract applies.
+
+    Read-only: the choice may be shared by requests (helpdesk.configcache)."""
+    organization_id = organization.pk if organization is not None else None
+    return configcache.cached(
+        tenant.pk,
+        ("package_for", organization_id, on),
+        lambda: _package_for_organization(tenant=tenant, organization=organization, on=on),
+    )
+
+
+def _package_for_organization(
+    *, tenant: Tenant, organization: Organization | None, on: dt.date
+) -> PackageChoice:
     if organization is not None:
         contract = contract_active_for(organization=organization, on=on)
         if contract is not None:

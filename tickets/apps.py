@@ -29,6 +29,23 @@ class TicketsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from helpdesk import configcache
+
+        from . import models as m
+
         pre_delete.connect(
             allow_tenant_purge, sender="helpdesk.Tenant", dispatch_uid="tickets_purge_tenant"
         )
+        # The catalogs, routing and teams a new ticket reads (helpdesk.configcache); a team's
+        # round-robin pointer moves with every assignment and is read under a lock instead.
+        configcache.watch(
+            m.Priority,
+            m.TicketType,
+            m.BusinessImpact,
+            m.ProductArea,
+            m.CustomField,
+            m.CustomFieldTicketType,
+            m.PriorityMatrixEntry,
+            m.RoutingRule,
+        )
+        configcache.watch(m.Team, volatile=["last_assigned"])

@@ -10,8 +10,11 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.db.models import Count, Q, QuerySet
 
+from helpdesk import configcache
 from helpdesk.models import Membership
 
 from .models import RoutingRule, Team, Ticket
@@ -34,13 +37,19 @@ def _matches(rule: RoutingRule, ticket: Ticket) -> bool:
 
 
 def routing_rule_for(*, ticket: Ticket) -> RoutingRule | None:
-    """The first active rule (by position) whose conditions hold for ``ticket``."""
-    rules = (
-        RoutingRule.objects.for_tenant(ticket.tenant_id)
-        .filter(is_active=True)
-        .select_related("team")
-        .order_by("position", "id")
-    )
+    """The first active rule (by position) whose conditions hold for ``ticket`` (read-only: the
+    tenant's rules are shared by requests, see helpdesk.configcache)."""
+    tenant_id = ticket.tenant_id
+
+    def load() -> list[RoutingRule]:
+        return list(
+            RoutingRule.objects.for_tenant(tenant_id)
+            .filter(is_active=True)
+            .select_related("team")
+            .order_by("position", "id")
+        )
+
+    rules = configcache.cached(tenant_id, "routing_rules", load)
     return next((r for r in rules if _matches(r, ticket)), None)
 
 
@@ -48,10 +57,15 @@ def routing_team_for(*, ticket: Ticket) -> Team | None:
     """The team ``ticket`` goes to: the first matching rule's, else its product area's."""
     rule = routing_rule_for(ticket=ticket)
     if rule is not None:
-        return rule.team
+        return copy.copy(rule.team)  # the rule is shared; the ticket's team is its own
     area = ticket.product_area
     if area is not None and area.team_id is not None:
-        return Team.objects.for_tenant(ticket.tenant_id).filter(pk=area.team_id).first()
+        team_id = area.team_id
+        return configcache.cached_row(
+            ticket.tenant_id,
+            ("team", team_id),
+            lambda: Team.objects.for_tenant(ticket.tenant_id).filter(pk=team_id).first(),
+        )
     return None
 
 

@@ -499,10 +499,6 @@ def ticket_event_to_mail(name: str, payload: dict[str, Any]) -> None:
             prepare_reply_mail.apply_async((tenant_id, message_id))
     elif name == "ticket.created":
         ticket_id = int(payload["ticket_id"])
-        # One indexed lookup rather than a task for every ticket opened on the web.
-        if (
-            Ticket.objects.for_tenant(tenant_id)
-            .filter(pk=ticket_id, channel=Channel.EMAIL, held_for_verification=False)
-            .exists()
-        ):
+        # Not a task for every ticket opened on the web: the event says how this one came.
+        if payload.get("channel") == Channel.EMAIL and not payload.get("held"):
             prepare_acknowledgement.apply_async((tenant_id, ticket_id))

@@ -34,6 +34,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk import configcache
+from helpdesk.configcache import config_changed
 from helpdesk.models import Membership, Tenant
 
 from ..notifications.emails import render_email, tenant_base_url
@@ -165,7 +167,12 @@ def webhook_subscription_delete(*, subscription: WebhookSubscription) -> None:
 
 
 def webhook_subscriptions_active(tenant_id: int) -> list[WebhookSubscription]:
-    return list(WebhookSubscription.objects.for_tenant(tenant_id).filter(active=True))
+    """The tenant's active subscriptions (read-only: shared by requests, see configcache)."""
+    return configcache.cached(
+        tenant_id,
+        "webhook_subscriptions",
+        lambda: list(WebhookSubscription.objects.for_tenant(tenant_id).filter(active=True)),
+    )
 
 
 def webhook_emit(
@@ -333,6 +340,7 @@ def _failed(
             pk=delivery.subscription_id, active=True, failure_count__gte=disable_after()
         ).update(active=False, disabled_at=now)
         if disabled:
+            config_changed(delivery.tenant_id)  # QuerySet.update sends no signal
             _disabled(delivery.subscription_id, now)
     return outcome
 

@@ -9,6 +9,8 @@ from typing import Any
 from .services import webhook_emit
 
 TICKET_EVENTS = frozenset({"ticket.created", "ticket.updated", "message.created"})
+# What the outbox tells its other subscribers (paging, mail), not integrators.
+INTERNAL = frozenset({"tenant_id", "page_on_call", "channel", "held"})
 
 
 def ticket_event_to_webhooks(name: str, payload: dict[str, Any]) -> None:
@@ -16,7 +18,7 @@ def ticket_event_to_webhooks(name: str, payload: dict[str, Any]) -> None:
     ``ticket.updated`` carries no id of its own, so each publication is its own event."""
     if name not in TICKET_EVENTS:
         return
-    data = {k: v for k, v in payload.items() if k not in ("tenant_id", "page_on_call")}
+    data = {k: v for k, v in payload.items() if k not in INTERNAL}
     event_id = None
     if name == "ticket.created":
         event_id = f"ticket-{payload['ticket_id']}-created"

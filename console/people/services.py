@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from channels.webhooks.models import WebhookSubscription
+from helpdesk.configcache import config_changed
 from helpdesk.models import Membership, Tenant
 from helpdesk.services import membership_add, user_get_or_create
 from sla.models import Severity
@@ -216,6 +217,7 @@ def team_areas_set(*, team: Team, areas: list[ProductArea]) -> None:
     given ones move to this team, this team's others are left without a team."""
     check_tenant(team.tenant_id, **{f"area{a.pk}": a for a in areas})
     wanted = {a.pk for a in areas}
+    config_changed(team.tenant_id)  # QuerySet.update sends no signal
     own = ProductArea.objects.for_tenant(team.tenant_id)
     own.filter(team=team).exclude(pk__in=wanted).update(team=None)
     own.filter(pk__in=wanted).exclude(team=team).update(team=team)

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from helpdesk import configcache
 from helpdesk.api.permissions import IsTenantAdmin
 
 if TYPE_CHECKING:
@@ -71,6 +72,21 @@ class TenantPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> QuerySet[Any]:
         tenant = self.context["tenant"]
         return self.model._default_manager.filter(tenant=tenant)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A configuration row (a catalog entry, an organization…) named by a JSON integer comes
+        # from memory while the tenant's configuration is unchanged (helpdesk.configcache).
+        if type(data) is not int or not configcache.is_watched(self.model):
+            return super().to_internal_value(data)
+        tenant = self.context["tenant"]
+        row = configcache.cached_row(
+            tenant.pk,
+            ("pk", self.model._meta.label, data),
+            lambda: self.get_queryset().filter(pk=data).first(),
+        )
+        if row is None:
+            self.fail("does_not_exist", pk_value=data)
+        return row
 
 
 class ReadMembersWriteAdmins(BasePermission):

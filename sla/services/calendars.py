@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.configcache import config_changed
 from helpdesk.models import Tenant
 
 from .. import businesstime as bt
@@ -104,6 +105,7 @@ def _check_name(tenant: Tenant | int, name: str, exclude: int | None = None) -> 
 
 
 def _write_hours(calendar: BusinessCalendar, rows: list[tuple[int, int, int]]) -> None:
+    config_changed(calendar.tenant_id)  # bulk_create sends no signal
     OpeningInterval.objects.filter(calendar=calendar).delete()
     OpeningInterval.objects.bulk_create(
         OpeningInterval(
@@ -118,6 +120,7 @@ def _write_hours(calendar: BusinessCalendar, rows: list[tuple[int, int, int]]) -
 
 
 def _write_holidays(calendar: BusinessCalendar, holidays: Sequence[HolidaySpec]) -> None:
+    config_changed(calendar.tenant_id)  # bulk_create sends no signal
     Holiday.objects.filter(calendar=calendar).delete()
     Holiday.objects.bulk_create(
         Holiday(

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.configcache import config_changed
 from helpdesk.models import Organization, Tenant
 
 from ..models import (
@@ -240,6 +241,7 @@ def _write_targets(package: SupportPackage, targets: list[TargetSpec]) -> None:
 
 
 def _write_coverage(package: SupportPackage, severities: Sequence[Severity]) -> None:
+    config_changed(package.tenant_id)  # bulk_create sends no signal
     wanted = {s.pk for s in severities}
     PackageSeverity.objects.filter(package=package).exclude(severity_id__in=wanted).delete()
     have = set(

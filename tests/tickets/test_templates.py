@@ -82,7 +82,15 @@ def test_webagency_emergency_type(alpha: World, django_capture_on_commit_callbac
         outbox.unsubscribe(listen)
     assert ticket.billable is True  # no maintenance contract
     created = [p for n, p in delivered if n == "ticket.created"]
-    assert created == [{"tenant_id": alpha.tenant.pk, "ticket_id": ticket.pk, "page_on_call": True}]
+    assert created == [
+        {
+            "tenant_id": alpha.tenant.pk,
+            "ticket_id": ticket.pk,
+            "page_on_call": True,
+            "channel": "web",
+            "held": False,
+        }
+    ]
 
 
 def test_otcommerce_teams_and_rules(alpha: World) -> None:

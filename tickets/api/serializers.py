@@ -136,7 +136,8 @@ class TicketOutput(serializers.Serializer):
         rows = self.context.get("sla_clocks")
         rows = ticket.sla_clocks.all() if rows is None else rows
         clocks = sorted(rows, key=lambda c: _METRIC_ORDER.get(c.metric, 9))
-        return [ClockOutput(c).data for c in clocks]
+        out = ClockOutput()  # its to_representation reads no field: one instance serves all
+        return [out.to_representation(c) for c in clocks]
 
     @extend_schema_field(TicketEscalationOutput(many=True))
     def get_escalations(self, ticket: Ticket) -> list[dict[str, Any]]:

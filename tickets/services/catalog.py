@@ -14,6 +14,8 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from helpdesk import configcache
+from helpdesk.configcache import config_changed
 from helpdesk.models import Tenant
 from sla.models import Severity
 
@@ -228,6 +230,7 @@ def _set_field_types(field: CustomField, ticket_types: Sequence[TicketType]) -> 
     for ticket_type in ticket_types:
         if ticket_type.tenant_id != field.tenant_id:
             raise ValidationError({"ticket_types": "Unknown ticket type."})
+    config_changed(field.tenant_id)  # bulk_create sends no signal
     CustomFieldTicketType.objects.filter(custom_field=field).delete()
     CustomFieldTicketType.objects.bulk_create(
         [
@@ -313,13 +316,17 @@ def custom_field_update(
 def custom_fields_for(*, tenant: Tenant | int, ticket_type: TicketType | None) -> list[CustomField]:
     """The custom fields that apply to tickets of ``ticket_type`` (fields without types apply
     to every ticket, including one without a type)."""
-    fields = CustomField.objects.for_tenant(tenant).prefetch_related("ticket_types")
-    out = []
-    for field in fields:
-        type_ids = {t.pk for t in field.ticket_types.all()}
-        if not type_ids or (ticket_type is not None and ticket_type.pk in type_ids):
-            out.append(field)
-    return out
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+
+    def load() -> list[tuple[CustomField, frozenset[int]]]:
+        fields = CustomField.objects.for_tenant(tenant_id).prefetch_related("ticket_types")
+        return [(f, frozenset(t.pk for t in f.ticket_types.all())) for f in fields]
+
+    return [
+        field
+        for field, type_ids in configcache.cached(tenant_id, "custom_fields", load)
+        if not type_ids or (ticket_type is not None and ticket_type.pk in type_ids)
+    ]
 
 
 def _clean_value(field: CustomField, value: Any) -> Any:
@@ -401,16 +408,22 @@ def priority_default(
     any impact, else none."""
     if severity is None:
         return None
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     impact_q = Q(business_impact__isnull=True)
     if business_impact is not None:
         impact_q |= Q(business_impact=business_impact)
-    entries = list(
-        PriorityMatrixEntry.objects.for_tenant(tenant)
-        .filter(impact_q, severity=severity)
-        .select_related("priority")
-    )
-    entries.sort(key=lambda e: e.business_impact_id is None)
-    return entries[0].priority if entries else None
+
+    def load() -> Priority | None:
+        entries = list(
+            PriorityMatrixEntry.objects.for_tenant(tenant_id)
+            .filter(impact_q, severity=severity)
+            .select_related("priority")
+        )
+        entries.sort(key=lambda e: e.business_impact_id is None)
+        return entries[0].priority if entries else None
+
+    impact_id = business_impact.pk if business_impact is not None else None
+    return configcache.cached_row(tenant_id, ("priority", severity.pk, impact_id), load)
 
 
 def priority_matrix_set(

@@ -280,6 +280,8 @@ def ticket_create(
         tenant_id=tenant.pk,
         ticket_id=ticket.pk,
         page_on_call=_pages_on_call(ticket, now),
+        channel=channel,
+        held=held,
     )
     if started_clocks is not None:
         started_clocks.extend(clocks)
