@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any, Final
 
@@ -213,13 +214,12 @@ def ticket_reclassify(*, ticket: Ticket, severity: Severity | None, by: Membersh
     _priority_follow_matrix(ticket, by)
     rule = routing_rule_for(ticket=ticket)
     if rule is not None and rule.severity_id is not None and rule.team_id != ticket.team_id:
+        team = copy.copy(rule.team)  # the rule is shared (configcache); the ticket's team not
         assignee_id = ticket.assignee_id
-        keep = (
-            assignee_id is not None and rule.team.members.filter(membership_id=assignee_id).exists()
-        )
-        ticket_assign(ticket=ticket, team=rule.team, by=None)
+        keep = assignee_id is not None and team.members.filter(membership_id=assignee_id).exists()
+        ticket_assign(ticket=ticket, team=team, by=None)
         if not keep:
-            ticket_assign(ticket=ticket, assignee=routing_pick_assignee(team=rule.team), by=None)
+            ticket_assign(ticket=ticket, assignee=routing_pick_assignee(team=team), by=None)
     sla_recompute(ticket=ticket)
     outbox.publish("ticket.updated", tenant_id=ticket.tenant_id, ticket_id=ticket.pk)
     return ticket
