@@ -20,6 +20,9 @@ The workload, from the same client (``--threads`` threads, one connection per re
 4. fetch one ticket for at most ``--seconds`` (timed).
 
 It prints requests/s, p50 and p95 per operation and side, and the ratios (ours ÷ theirs).
+For create it also times the framework floor (``bench/_floor``: Django and DRF with token
+authentication inserting one row, nothing else) under the same gunicorn settings: the most any
+create on this stack can reach, against which the 3x target on create can be read.
 A benchmark, not a test: it never fails on timing. Only loopback addresses are contacted.
 """
 
@@ -51,6 +54,7 @@ from typing import Any  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 OUR_PYTHON = ROOT / ".venv" / "bin" / "python"
 THEIR_PROJECT = ROOT / "bench" / "_djhelpdesk"
+FLOOR_PROJECT = ROOT / "bench" / "_floor"
 THEIR_VENV = ROOT / "var" / "bench" / "djhelpdesk-venv"
 THEIR_REQUIREMENTS = ["django-helpdesk==2.6.1", "gunicorn==27.0.1", "psycopg[binary]==3.3.9"]
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -443,6 +447,53 @@ def start_theirs(workers: int, work: Path) -> Side:
     )
 
 
+def floor_create(workers: int, work: Path, args: argparse.Namespace) -> Result:
+    """The create workload against the framework floor (one INSERT behind DRF token auth)."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_SETTINGS_MODULE": "floorbench.settings",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "DATABASE_URL": fresh_database("bench_api_floor"),
+    }
+    print("framework floor: migrate, token", flush=True)
+    manage = [str(OUR_PYTHON), "manage.py"]
+    run([*manage, "migrate", "--noinput", "-v0"], env, cwd=FLOOR_PROJECT)
+    setup = (
+        "from django.contrib.auth.models import User\n"
+        "from rest_framework.authtoken.models import Token\n"
+        "print(Token.objects.create(user=User.objects.create_user('bench')).key)\n"
+    )
+    key = run([*manage, "shell", "-c", setup], env, cwd=FLOOR_PROJECT).strip().splitlines()[-1]
+    proc, port = gunicorn(
+        OUR_PYTHON.parent / "gunicorn",
+        "floorbench.wsgi",
+        env,
+        FLOOR_PROJECT,
+        workers,
+        work / "floor.log",
+    )
+    api = Api(port=port, host=LOOPBACK, auth=f"Token {key}")
+
+    def create(i: int) -> tuple[str, str, Any]:
+        body = {
+            "subject": f"Printer {i} is on fire",
+            "description": "Smoke comes out of tray 2 since this morning.",
+            "severity": 1,
+            "organization": 1,
+            "requester_email": f"customer{i % 50}@acme.test",
+        }
+        return "POST", "/api/tickets/", body
+
+    try:
+        print(f"framework floor: create {args.create} rows ({args.threads} threads)", flush=True)
+        return load(api, create, args.create, args.threads, expect=201)
+    finally:
+        stop(proc)
+        if not args.keep:
+            psql('DROP DATABASE IF EXISTS "bench_api_floor" WITH (FORCE)')
+
+
 # --- the workload ----------------------------------------------------------------------------
 
 
@@ -489,14 +540,15 @@ def table(rows: list[tuple[str, str, Result]]) -> None:
         )
 
 
-def report(ours: dict[str, Result], theirs: dict[str, Result]) -> None:
-    table(
-        [
-            (op, name, res)
-            for op in ("create", "list", "fetch")
-            for name, res in (("this helpdesk", ours[op]), ("django-helpdesk", theirs[op]))
-        ]
-    )
+def report(ours: dict[str, Result], theirs: dict[str, Result], floor: Result | None = None) -> None:
+    rows = [
+        (op, name, res)
+        for op in ("create", "list", "fetch")
+        for name, res in (("this helpdesk", ours[op]), ("django-helpdesk", theirs[op]))
+    ]
+    if floor is not None:
+        rows.insert(2, ("create", "framework floor", floor))
+    table(rows)
     print()
     print(f"{'operation':<10} {'throughput x':>13} {'p50 ÷':>8} {'p95 ÷':>8}   (ours vs theirs)")
     for op in ("create", "list", "fetch"):
@@ -506,6 +558,12 @@ def report(ours: dict[str, Result], theirs: dict[str, Result]) -> None:
         p95 = b.pct(0.95) / a.pct(0.95)
         verdict = "meets" if ratio >= 3 else "misses"
         print(f"{op:<10} {ratio:>12.1f}x {p50:>7.1f}x {p95:>7.1f}x   {verdict} the 3x target")
+    if floor is not None and theirs["create"].rps:
+        print(
+            f"create: the framework floor (one INSERT behind DRF token auth) reaches "
+            f"{floor.rps / theirs['create'].rps:.1f}x django-helpdesk; this helpdesk's create is "
+            f"{ours['create'].rps / floor.rps:.0%} of the floor"
+        )
 
 
 def main() -> None:
@@ -528,7 +586,10 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     results: dict[str, dict[str, Result]] = {}
+    floor = None
     try:
+        if not args.only:
+            floor = floor_create(args.workers, work, args)
         for name, start in (("ours", start_ours), ("theirs", start_theirs)):
             if args.only and name != args.only:
                 continue
@@ -545,7 +606,7 @@ def main() -> None:
         name = "this helpdesk" if args.only == "ours" else "django-helpdesk"
         table([(op, name, res) for op, res in results[args.only].items()])
     else:
-        report(results["ours"], results["theirs"])
+        report(results["ours"], results["theirs"], floor)
 
 
 if __name__ == "__main__":
