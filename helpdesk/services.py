@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
-from .models import RESERVED_SLUGS, ApiToken, Membership, Organization, Tenant, User, hash_token
+from .models import (
+    RESERVED_SLUGS,
+    ApiToken,
+    Membership,
+    Organization,
+    Tenant,
+    User,
+    email_key,
+    hash_token,
+)
 
 
 @transaction.atomic
@@ -22,7 +33,7 @@ def user_get_or_create(
     for it. Self sign-ups go through allauth's verification instead.
     """
     email = User.objects.normalize_email(email.strip()).lower()
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=email_key(email)).first()
     if user is None:
         user = User.objects.create_user(email, password, name=name)
     elif name and not user.name:
@@ -205,6 +216,87 @@ def organization_update(
     if fields:
         organization.save(update_fields=fields)
     return organization
+
+
+@dataclass(frozen=True)
+class OrganizationDeleteImpact:
+    """What deleting an organization would do (shown before, enforced by the service)."""
+
+    tickets: int  # blocking: tickets are never deleted or left without their organization
+    contracts: int  # deleted with it
+    contacts: int  # kept, detached, pending
+
+    @property
+    def blocked(self) -> bool:
+        return self.tickets > 0
+
+    def refusal(self, organization: Organization) -> str:
+        return ngettext(
+            "%(name)s cannot be deleted: %(count)d ticket belongs to it, and tickets are never "
+            "deleted or left without their organization.",
+            "%(name)s cannot be deleted: %(count)d tickets belong to it, and tickets are never "
+            "deleted or left without their organization.",
+            self.tickets,
+        ) % {"name": organization.name, "count": self.tickets}
+
+
+def organization_delete_impact(*, organization: Organization) -> OrganizationDeleteImpact:
+    """Count, within the organization's tenant, what :func:`organization_delete` would refuse
+    for, delete and detach."""
+    from sla.models import Contract  # sla and tickets depend on core, not back
+    from tickets.models import Ticket
+
+    tenant_id = organization.tenant_id
+    return OrganizationDeleteImpact(
+        tickets=Ticket.objects.for_tenant(tenant_id).filter(organization=organization).count(),
+        contracts=Contract.objects.for_tenant(tenant_id).filter(organization=organization).count(),
+        contacts=Membership.objects.for_tenant(tenant_id).filter(organization=organization).count(),
+    )
+
+
+@transaction.atomic
+def organization_delete(*, organization: Organization) -> None:
+    """Delete ``organization``; refuse (ValidationError naming the count) while any ticket
+    belongs to it. Every foreign key to Organization is dealt with here, in one transaction:
+
+    * tickets (RESTRICT): the refusal; nothing is changed;
+    * contracts (CASCADE): deleted with it (no ticket is left to recompute);
+    * contacts (``Membership.organization``, RESTRICT): kept, with their tokens, phone codes and
+      history, but detached and pending (``membership_role_shape`` allows a customer without an
+      organization only as pending): they see nothing until staff verify them into an
+      organization again (``contact_verify``);
+    * chat sessions (SET_NULL): kept, without an organization.
+
+    The organization's row is locked first: contract writes lock it too (``sla`` serialises them
+    per organization), and a ticket filed for it meanwhile waits for this transaction and then
+    fails on its foreign key rather than being orphaned; an organization deleted meanwhile is
+    left as it is (gone). Deleting it renews the tenant's configuration stamp
+    (``helpdesk.configcache`` watches Organization).
+    """
+    from channels.chat.models import ChatSession  # channels depend on core, not back
+    from sla.models import Contract
+
+    tenant_id = organization.tenant_id
+    locked = (
+        Organization.objects.for_tenant(tenant_id)
+        .select_for_update()
+        .filter(pk=organization.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if locked is None:  # deleted meanwhile: nothing left to do
+        return
+    impact = organization_delete_impact(organization=organization)
+    if impact.blocked:
+        raise ValidationError(impact.refusal(organization), code="in_use")
+    Contract.objects.for_tenant(tenant_id).filter(organization=organization).delete()
+    Membership.objects.for_tenant(tenant_id).filter(organization=organization).update(
+        organization=None, contact_role=Membership.ContactRole.PENDING
+    )
+    ChatSession.objects.for_tenant(tenant_id).filter(organization=organization).update(
+        organization=None
+    )
+    organization.delete()
 
 
 def contact_signup(*, tenant: Tenant, user: User) -> Membership:

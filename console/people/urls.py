@@ -13,6 +13,11 @@ urlpatterns: list[URLPattern] = [
     path("organizations/<int:pk>/", organizations.organization_detail, name="console-org"),
     path("organizations/<int:pk>/edit/", organizations.organization_edit, name="console-org-edit"),
     path(
+        "organizations/<int:pk>/delete/",
+        organizations.organization_remove,
+        name="console-org-delete",
+    ),
+    path(
         "organizations/<int:organization_pk>/contracts/new/",
         organizations.contract_new,
         name="console-org-contract-new",

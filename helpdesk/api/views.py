@@ -1,13 +1,14 @@
-"""Core API resources: organizations (members read what they may see; admins create and
-change)."""
+"""Core API resources: organizations (members read what they may see; admins create, change
+and delete)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -15,7 +16,8 @@ from rest_framework.response import Response
 
 from helpdesk.models import Organization
 from helpdesk.selectors import organizations_visible_to
-from helpdesk.services import organization_create, organization_update
+from helpdesk.services import organization_create, organization_delete, organization_update
+from sla.api.common import Conflict
 
 from .base import TenantAPIMixin
 from .permissions import IsTenantAdmin, IsTenantMember
@@ -105,3 +107,20 @@ class OrganizationDetailView(OrganizationQuerysetMixin, generics.RetrieveAPIView
     @extend_schema(request=OrganizationInput, responses={200: OrganizationOutput})
     def patch(self, request: Request, pk: int) -> Response:
         return self._update(pk, partial=True)
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description="Tickets belong to the organization."),
+        }
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        """Delete an organization (admins): its contracts go with it; its contacts stay,
+        detached and pending until verified into another organization. Refused (409) while any
+        ticket belongs to it: tickets are never deleted or orphaned."""
+        organization = get_object_or_404(self.scoped_queryset(), pk=pk)
+        try:
+            organization_delete(organization=organization)
+        except ValidationError as exc:
+            raise Conflict(" ".join(exc.messages)) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -61,6 +61,7 @@ def _token(world: World) -> int:
 ROUTE_MAKERS: dict[str, Maker] = {
     "console-org": lambda w: w.org1.pk,
     "console-org-edit": lambda w: w.org1.pk,
+    "console-org-delete": lambda w: w.org1.pk,
     "console-org-contract-edit": _contract,
     "console-org-contract-end": _contract,
     "console-org-contract-delete": _contract,

@@ -13,15 +13,19 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_safe
 
 from console.access import admin_required
 from console.common import add_service_errors, paginate, query_without_page, render_console
 from helpdesk.models import Membership, Organization, Tenant
 from helpdesk.services import (
+    OrganizationDeleteImpact,
     contact_add,
     contact_verify,
     organization_create,
+    organization_delete,
+    organization_delete_impact,
     organization_update,
 )
 from sla.models import Contract
@@ -167,6 +171,47 @@ def _detail(
 @require_safe
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, _org(request, pk))
+
+
+@admin_required
+@GET_POST
+def organization_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what deleting would do (contracts deleted, contacts detached), or why it cannot be
+    done while tickets belong to the organization; POST: delete and go back to the list."""
+    org = _org(request, pk)
+    impact = organization_delete_impact(organization=org)
+    error = impact.refusal(org) if impact.blocked else ""
+    if request.method == "POST" and not error:
+        try:
+            organization_delete(organization=org)
+        except ValidationError as exc:  # a ticket arrived since the count
+            error = " ".join(exc.messages)
+            impact = organization_delete_impact(organization=org)
+        else:
+            messages.success(request, _deleted_text(org, impact))
+            return redirect("console-orgs")
+    return render_console(
+        request,
+        "console/people/organization_delete.html",
+        {"organization": org, "impact": impact, "error": error},
+        status=409 if error and request.method == "POST" else 200,
+    )
+
+
+def _deleted_text(org: Organization, impact: OrganizationDeleteImpact) -> str:
+    contracts = ngettext(
+        "%(count)d contract deleted", "%(count)d contracts deleted", impact.contracts
+    ) % {"count": impact.contracts}
+    contacts = ngettext(
+        "%(count)d contact detached (now pending verification)",
+        "%(count)d contacts detached (now pending verification)",
+        impact.contacts,
+    ) % {"count": impact.contacts}
+    return _("Organization %(name)s deleted: %(contracts)s, %(contacts)s.") % {
+        "name": org.name,
+        "contracts": contracts,
+        "contacts": contacts,
+    }
 
 
 # --- contracts ----------------------------------------------------------------------------------
