@@ -56,6 +56,13 @@ class Tenant(models.Model):
         return self.name
 
 
+def email_key(email: str) -> str:
+    """How ``User.email`` is stored (trimmed, lower case): compare with ``email=email_key(x)``,
+    which the unique index answers, rather than ``email__iexact`` (``UPPER(email)``, which no
+    index answers: a scan of every user of every tenant)."""
+    return email.strip().lower()
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -73,7 +80,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        return self.get(email=email_key(username or ""))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -101,7 +108,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or self.email
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.email = self.email.strip().lower()
+        self.email = email_key(self.email)
         super().save(*args, **kwargs)
 
 

@@ -70,7 +70,5 @@ def contacts_of(*, tenant: Tenant, organization: Organization) -> QuerySet[Membe
 def api_token_for_key(*, key: str) -> ApiToken | None:
     """The token whose hash matches ``key`` (any tenant: the caller compares the tenant)."""
     return (
-        ApiToken.objects.select_related("membership__user")
-        .filter(key_hash=hash_token(key))
-        .first()
+        ApiToken.objects.select_related("membership__user").filter(key_hash=hash_token(key)).first()
     )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from helpdesk.models import Membership, Organization, Tenant, User
+from helpdesk.models import Membership, Organization, Tenant, User, email_key
 from tickets.models import Ticket
 
 from .models import Mailbox
@@ -41,7 +41,7 @@ class Sender:
 
 def sender_resolve(*, tenant: Tenant, email: str, name: str = "") -> Sender:
     """The sender of ``email`` (lower-cased addr-spec) within ``tenant``."""
-    user = User.objects.filter(email__iexact=email).first()
+    user = User.objects.filter(email=email_key(email)).first()
     membership = None
     if user is not None:
         membership = (

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from helpdesk.api.etag import check_if_match
 from helpdesk.api.permissions import IsStaffMember, IsTenantMember
-from helpdesk.models import Membership
+from helpdesk.models import Membership, email_key
 from sla.models import SLAClock
 
 from ..models import Ticket
@@ -122,7 +122,7 @@ class TicketListView(TicketQuerysetMixin, generics.ListAPIView):
         if membership.is_staff_member:
             requester = (
                 Membership.objects.for_tenant(self.tenant)
-                .filter(user__email__iexact=values["requester_email"], role="customer")
+                .filter(user__email=email_key(values["requester_email"]), role="customer")
                 .select_related("user")
                 .first()
             )

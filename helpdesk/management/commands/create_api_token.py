@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from helpdesk.models import Membership
+from helpdesk.models import Membership, email_key
 from helpdesk.selectors import tenant_for_slug
 from helpdesk.services import api_token_create
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant '{opts['tenant']}'.")
         membership = (
             Membership.objects.for_tenant(tenant)
-            .filter(user__email__iexact=opts["email"], is_active=True)
+            .filter(user__email=email_key(opts["email"]), is_active=True)
             .first()
         )
         if membership is None:
