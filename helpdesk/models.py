@@ -55,6 +55,17 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A full save of a tenant read earlier (the operators' admin, a branding form) must not
+        # write back the configuration stamp it read: only configcache.config_changed renews it.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname != "config_stamp"
+            ]
+        super().save(*args, **kwargs)
+
 
 def email_key(email: str) -> str:
     """How ``User.email`` is stored (trimmed, lower case): compare with ``email=email_key(x)``,

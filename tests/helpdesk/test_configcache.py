@@ -399,3 +399,16 @@ def test_cached_teams_are_not_shared_between_tickets(alpha: World, setup: Setup)
     assert len(first.captured_queries) == 1 and len(second.captured_queries) == 0
     assert one is not None and two is not None and one is not two
     assert one.pk == two.pk == team.pk
+
+
+def test_saving_a_tenant_read_earlier_keeps_the_renewed_stamp(alpha: World) -> None:
+    """The operators' admin saves the whole tenant it read: that must not put back a stamp
+    another change has renewed in between (processes would serve the old configuration)."""
+    earlier = fresh(alpha.tenant)
+    SeverityFactory(tenant=alpha.tenant)
+    renewed = stamp(alpha.tenant)
+    assert renewed != earlier.config_stamp
+    earlier.name = "Alpha Renamed"
+    earlier.save()
+    assert stamp(alpha.tenant) == renewed
+    assert fresh(alpha.tenant).name == "Alpha Renamed"
