@@ -1,12 +1,15 @@
 """The same HTTP workload against this helpdesk's REST API and against django-helpdesk's.
 
-    .venv/bin/python bench/api.py [--create 2000] [--total 10000] [--threads 8] [--workers 2]
-                                    [--only ours|theirs]
+    .venv/bin/python bench/api.py [--create 2000] [--rounds 2] [--total 10000] [--threads 8]
+                                    [--workers 2] [--only ours|theirs]
 
 Each side runs under gunicorn with the same number of sync workers, production-like (DEBUG
 off), on the same PostgreSQL server in a fresh database of its own that the bench creates and
-drops. django-helpdesk (PyPI) is installed by the bench into its own virtualenv
-(``var/bench/djhelpdesk-venv``) and served from the minimal project in ``bench/_djhelpdesk``.
+drops. All sides are up at once and take turns: each operation runs on every side before the
+next one starts, and creation runs in ``--rounds`` rounds, so that a change in the machine's
+load falls on both sides alike. django-helpdesk (PyPI) is installed by the bench into its own
+virtualenv (``var/bench/djhelpdesk-venv``) and served from the minimal project in
+``bench/_djhelpdesk``.
 Ours: ``helpdesk.settings.prod``, a tenant made by ``create_tenant`` (with a policy template, so
 its tickets get SLA clocks), a token by ``create_api_token``.
 
@@ -14,8 +17,8 @@ The workload, from the same client (``--threads`` threads, one connection per re
 
 1. ``--total`` minus ``--create`` older tickets, bulk-copied from one ticket made through the
    API with its SLA clocks or its opening follow-up (not timed);
-2. create ``--create`` tickets through the API (timed): the newest tickets, those of the first
-   page, are all real API-made ones;
+2. create ``--create`` tickets through the API in ``--rounds`` rounds, the sides taking turns
+   (timed): the newest tickets, those of the first page, are all real API-made ones;
 3. list the first page (25 tickets on both sides) for at most ``--seconds`` (timed);
 4. fetch one ticket for at most ``--seconds`` (timed).
 
@@ -447,8 +450,8 @@ def start_theirs(workers: int, work: Path) -> Side:
     )
 
 
-def floor_create(workers: int, work: Path, args: argparse.Namespace) -> Result:
-    """The create workload against the framework floor (one INSERT behind DRF token auth)."""
+def start_floor(workers: int, work: Path) -> Side:
+    """The framework floor (one INSERT behind DRF token auth): only its create is timed."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -473,7 +476,6 @@ def floor_create(workers: int, work: Path, args: argparse.Namespace) -> Result:
         workers,
         work / "floor.log",
     )
-    api = Api(port=port, host=LOOPBACK, auth=f"Token {key}")
 
     def create(i: int) -> tuple[str, str, Any]:
         body = {
@@ -485,45 +487,91 @@ def floor_create(workers: int, work: Path, args: argparse.Namespace) -> Result:
         }
         return "POST", "/api/tickets/", body
 
-    try:
-        print(f"framework floor: create {args.create} rows ({args.threads} threads)", flush=True)
-        return load(api, create, args.create, args.threads, expect=201)
-    finally:
-        stop(proc)
-        if not args.keep:
-            psql('DROP DATABASE IF EXISTS "bench_api_floor" WITH (FORCE)')
+    return Side(
+        name="framework floor",
+        api=Api(port=port, host=LOOPBACK, auth=f"Token {key}"),
+        create=create,
+        list_path="",
+        detail_path=lambda pk: "",
+        proc=proc,
+        cleanup=lambda: psql('DROP DATABASE IF EXISTS "bench_api_floor" WITH (FORCE)'),
+        fill=lambda n: None,
+    )
 
 
 # --- the workload ----------------------------------------------------------------------------
 
 
-def workload(side: Side, args: argparse.Namespace) -> dict[str, Result]:
-    results: dict[str, Result] = {}
+def pooled(results: list[Result]) -> Result:
+    """Rounds taken together: every latency, every error, the time they took in all."""
+    out = Result()
+    for res in results:
+        out.latencies += res.latencies
+        out.errors += res.errors
+        out.elapsed += res.elapsed
+    return out
+
+
+def prepare(side: Side, args: argparse.Namespace) -> None:
+    """``--total`` minus the created tickets, copied in bulk from one ticket made through the
+    API (with its SLA clocks / its opening follow-up), so that the newest tickets, those of the
+    first page, are all real API-made ones."""
     rest = args.total - args.create
-    # The filler goes in first, copied in bulk from one ticket made through the API (with its
-    # SLA clocks / its opening follow-up): the newest tickets, those of the first page, are
-    # then all real API-made tickets.
     print(f"{side.name}: {rest} older tickets, copied in bulk (not timed)", flush=True)
     side.api.ok(*side.create(-1))
     side.fill(rest - 1)
-    print(f"{side.name}: create {args.create} tickets ({args.threads} threads)", flush=True)
-    results["create"] = load(side.api, side.create, args.create, args.threads, expect=201)
+
+
+def create_round(side: Side, args: argparse.Namespace, round_no: int) -> Result:
+    count = args.create // args.rounds
+    print(
+        f"{side.name}: create {count} tickets ({args.threads} threads, "
+        f"round {round_no + 1} of {args.rounds})",
+        flush=True,
+    )
+    offset = round_no * count
+
+    def request(i: int) -> tuple[str, str, Any]:
+        return side.create(offset + i)
+
+    return load(side.api, request, count, args.threads, expect=201)
+
+
+def reads(side: Side, args: argparse.Namespace) -> dict[str, Result]:
     first = side.api.ok("GET", side.list_path)
     rows = first["results"]
     assert len(rows) == PAGE, len(rows)
     ticket = rows[0]["id"]
     print(f"{side.name}: list the first page (at most {args.seconds}s)", flush=True)
-    results["list"] = load(
+    listed = load(
         side.api, lambda i: ("GET", side.list_path, None), args.reads, args.threads, args.seconds
     )
     print(f"{side.name}: fetch one ticket (at most {args.seconds}s)", flush=True)
-    results["fetch"] = load(
+    fetched = load(
         side.api,
         lambda i: ("GET", side.detail_path(ticket), None),
         args.reads,
         args.threads,
         args.seconds,
     )
+    return {"list": listed, "fetch": fetched}
+
+
+def workload(sides: dict[str, Side], args: argparse.Namespace) -> dict[str, dict[str, Result]]:
+    """Each operation runs on every side before the next operation starts, and creation in
+    ``--rounds`` rounds taking turns, so that a change in the machine's load falls on all
+    sides alike rather than on whichever ran last."""
+    for name, side in sides.items():
+        if name != "floor":
+            prepare(side, args)
+    rounds: dict[str, list[Result]] = {name: [] for name in sides}
+    for round_no in range(args.rounds):
+        for name, side in sides.items():
+            rounds[name].append(create_round(side, args, round_no))
+    results = {name: {"create": pooled(done)} for name, done in rounds.items()}
+    for name, side in sides.items():
+        if name != "floor":
+            results[name].update(reads(side, args))
     return results
 
 
@@ -569,6 +617,9 @@ def report(ours: dict[str, Result], theirs: dict[str, Result], floor: Result | N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--create", type=int, default=2000, help="tickets created, timed")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="creation in rounds, the sides taking turns"
+    )
     parser.add_argument("--total", type=int, default=10000, help="tickets present for reads")
     parser.add_argument("--threads", type=int, default=8, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per side")
@@ -583,30 +634,28 @@ def main() -> None:
     args = parser.parse_args()
     if args.total <= args.create:
         parser.error("--total must be more than --create")
+    if not 0 < args.rounds <= args.create:
+        parser.error("--rounds must be between 1 and --create")
 
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    results: dict[str, dict[str, Result]] = {}
-    floor = None
+    starts = {"ours": start_ours, "theirs": start_theirs, "floor": start_floor}
+    wanted = [args.only] if args.only else ["ours", "theirs", "floor"]
+    sides: dict[str, Side] = {}
     try:
-        if not args.only:
-            floor = floor_create(args.workers, work, args)
-        for name, start in (("ours", start_ours), ("theirs", start_theirs)):
-            if args.only and name != args.only:
-                continue
-            side = start(args.workers, work)
-            try:
-                results[name] = workload(side, args)
-            finally:
-                stop(side.proc)
-                if not args.keep:
-                    side.cleanup()
+        for name in wanted:
+            sides[name] = starts[name](args.workers, work)
+        results = workload(sides, args)
     finally:
+        for side in sides.values():
+            stop(side.proc)
+            if not args.keep:
+                side.cleanup()
         shutil.rmtree(work, ignore_errors=True)
     if args.only:
         name = "this helpdesk" if args.only == "ours" else "django-helpdesk"
         table([(op, name, res) for op, res in results[args.only].items()])
     else:
-        report(results["ours"], results["theirs"], floor)
+        report(results["ours"], results["theirs"], results["floor"]["create"])
 
 
 if __name__ == "__main__":
