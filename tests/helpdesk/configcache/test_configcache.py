@@ -31,6 +31,7 @@ from tests.factories import (
     TeamFactory,
     TicketTypeFactory,
 )
+from tests.helpdesk.configcache.conftest import fresh, stamp
 from tests.sla.conftest import Setup, api, make_setup
 from tickets.models import (
     CustomFieldTicketType,
@@ -44,24 +45,6 @@ from tickets.routing import routing_team_for
 from tickets.services import custom_field_create, custom_field_update
 
 MONDAY_10 = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _empty() -> None:
-    configcache.clear()
-
-
-@pytest.fixture
-def setup(alpha: World) -> Setup:
-    return make_setup(alpha)
-
-
-def stamp(tenant: Tenant) -> Any:
-    return Tenant.objects.values_list("config_stamp", flat=True).get(pk=tenant.pk)
-
-
-def fresh(tenant: Tenant) -> Tenant:
-    return Tenant.objects.get(pk=tenant.pk)
 
 
 def counting(value: object) -> tuple[Callable[[], object], list[int]]:

@@ -9,7 +9,6 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-import pytest
 import time_machine
 from django.db.models import Model, QuerySet
 
@@ -19,31 +18,14 @@ from sla.policies import TEMPLATES
 from sla.selectors import package_for_organization
 from sla.services import calendar_create, calendar_delete, calendar_holidays_import
 from tests.conftest import World
-from tests.sla.conftest import Setup, api, make_setup
+from tests.helpdesk.configcache.conftest import fresh, stamp
+from tests.sla.conftest import Setup, api
 from tickets.models import RoutingRule
 from tickets.services import product_area_create, team_create, team_delete
 
 # Thursday before Christmas, 16:30 in London (UTC in winter): a one-hour target runs 30 minutes
 # today and 30 minutes on the next business day.
 CHRISTMAS_EVE = dt.datetime(2026, 12, 24, 16, 30, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _empty() -> None:
-    configcache.clear()
-
-
-@pytest.fixture
-def setup(alpha: World) -> Setup:
-    return make_setup(alpha)
-
-
-def stamp(tenant: Tenant) -> Any:
-    return Tenant.objects.values_list("config_stamp", flat=True).get(pk=tenant.pk)
-
-
-def fresh(tenant: Tenant) -> Tenant:
-    return Tenant.objects.get(pk=tenant.pk)
 
 
 def _create(client: Any, world: World, **fields: Any) -> Any:
