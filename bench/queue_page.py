@@ -11,14 +11,15 @@ its queue is the second group of the queue's order alone.
 Timed: the full Django request (middleware, view, queries, template) in-process with the test
 client, logged in — the agent queue (default view, page 20 reached by following the pager's
 "Next" cursors, the "breaching within 1 h" view, "my teams", a search, the clock-less tenant's
-queue and its page 20) and the customer list of an organization
-owner and of a single contact. Median and p95 over 50 requests each, after warm-up. Target:
-under 150 ms.
+queue and its page 20, page 19 reached back from page 20 by "Previous", the "solved" status
+filter) and the customer list of an organization owner and of a single contact. Median and
+p95 over 50 requests each, after warm-up. Target: under 150 ms.
 
-Runs in a dedicated PostgreSQL database ``bench_queue`` (created, migrated, dropped at the end;
-``--keep`` keeps it and a later run with ``--reuse`` skips building it). Run from the repository
-root: ``python bench/queue_page.py`` (``DATABASE_URL`` names the server; the database name is
-replaced).
+Runs in a dedicated PostgreSQL database ``bench_queue`` (``--database`` names another;
+created, migrated, dropped at the end; ``--keep`` keeps it and a later run with ``--reuse`` skips
+building it, applying any new migration first). ``--tickets`` builds smaller tenants for a
+quick look. Run from the repository root: ``python bench/queue_page.py`` (``DATABASE_URL`` names
+the server; the database name is replaced).
 """
 
 from __future__ import annotations
@@ -339,15 +340,20 @@ def measure(client, path: str) -> tuple[list[float], list[float], int]:
     return times, cpu, count
 
 
+def follow_link(client, path: str, rel: str) -> str:
+    """The URL of the pager's ``rel`` link ("next", "prev") on the page at ``path``."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    match = re.search(rf'<a href="([^"]*)" rel="{rel}"', response.content.decode())
+    assert match is not None, f"no {rel} link on {path}"
+    return html.unescape(match.group(1))
+
+
 def follow_next(client, path: str, page: int) -> str:
     """The URL of queue page ``page``, reached as an agent does: "Next" from page 1, each
     link carrying the cursor of the previous page's last row."""
     for _ in range(page - 1):
-        response = client.get(path)
-        assert response.status_code == 200, (path, response.status_code)
-        match = re.search(r'<a href="([^"]*)" rel="next">', response.content.decode())
-        assert match is not None, f"no page after {path}"
-        path = html.unescape(match.group(1))
+        path = follow_link(client, path, "next")
     return path
 
 
@@ -367,10 +373,21 @@ def report(label: str, times: list[float], cpu: list[float], queries: int) -> bo
 
 
 def main() -> None:
+    global DB_NAME, N_TICKETS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the bench_queue database")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept bench_queue database")
+    parser.add_argument(
+        "--database", default=DB_NAME, help=f"the database's name (default {DB_NAME})"
+    )
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        default=N_TICKETS,
+        help=f"tickets per tenant when building (default {N_TICKETS:,})",
+    )
     args = parser.parse_args()
+    DB_NAME, N_TICKETS = args.database, args.tickets
 
     url = database_url()
     env = {
@@ -383,7 +400,7 @@ def main() -> None:
     reuse = args.reuse and database_exists(url)
     if not reuse:
         database_create(url)
-        migrate(env)
+    migrate(env)  # on a kept database: what was added since (an index), else nothing
 
     import django
 
@@ -392,6 +409,10 @@ def main() -> None:
         build(random.Random(20261121))
         build_fcfs(random.Random(20261122))
 
+    from tickets.models import Ticket
+
+    # The tenant's size as built (a kept database may have been built with another --tickets).
+    N_TICKETS = Ticket.objects.filter(tenant__slug=SLUG).count()
     results = []
     agent = client_for("agent0@bench.test")
     owner = client_for("owner0@customer0.bench.test")
@@ -404,15 +425,20 @@ def main() -> None:
     )
     deep = follow_next(agent, "/agent/queue/", 20)
     fcfs_deep = follow_next(fcfs, "/agent/queue/", 20)
+    back = follow_link(agent, deep, "prev")
+    fcfs_back = follow_link(fcfs, fcfs_deep, "prev")
     for label, client, path in (
         ("agent queue /agent/queue/", agent, "/agent/queue/"),
         ("agent queue, page 20 (Next cursors)", agent, deep),
+        ("agent queue, page 19 (Previous from page 20)", agent, back),
         ("agent queue, page 10 by offset (?page=10)", agent, "/agent/queue/?page=10"),
         ("agent queue, breaching within 1 h", agent, "/agent/queue/?view=breaching"),
         ("agent queue, my teams", agent, "/agent/queue/?view=team"),
         ("agent queue, search 'invoice'", agent, "/agent/queue/?q=invoice"),
+        ("agent queue, status filter 'solved'", agent, "/agent/queue/?status=solved"),
         ("agent queue, no clocks (first come, first served)", fcfs, "/agent/queue/"),
         ("agent queue, no clocks, page 20 (Next cursors)", fcfs, fcfs_deep),
+        ("agent queue, no clocks, page 19 (Previous)", fcfs, fcfs_back),
         ("customer list /tickets/ (owner: organization)", owner, "/tickets/"),
         ("customer list /tickets/?state=all (owner)", owner, "/tickets/?state=all"),
         ("customer list /tickets/ (contact: own)", contact, "/tickets/"),

@@ -146,6 +146,13 @@ class Ticket(TenantOwned):
                 ),
                 name="ticket_queue_fcfs",
             ),
+            # The queue's "solved" status filter: solved tickets, oldest first. Solved is a
+            # passing state (closed follows), so the index stays small.
+            models.Index(
+                fields=["tenant", "opened_at", "id"],
+                condition=Q(status="solved", held_for_verification=False),
+                name="ticket_queue_solved",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,8 @@
 """The agent queue (``/agent/queue/``): saved views, filters, SLA-urgency order (defined in
 :mod:`tickets.views.queue_query`), keyset pagination without a count ("Next" carries the cursor
-of the page's last row in ``after``, and the page's number in ``page`` for its label only;
-``page=N`` alone still opens one of the first pages), and bulk assign or
+of the page's last row in ``after``, "Previous" the cursor of its first row in ``before``, and
+both the page's number in ``page`` for its label only; ``page=N`` alone still opens one of the
+first pages), and bulk assign or
 transition (``/agent/queue/bulk/``: the services per ticket, each in its own transaction so
 one refusal does not undo the others)."""
 
@@ -30,7 +31,14 @@ from ..selectors import ticket_get_for_user
 from ..services import UNSET, ticket_assign, ticket_transition
 from . import adapters
 from .common import bell_template, staff_required
-from .queue_query import DEFAULT_VIEW, SAVED_VIEWS, QueueCursor, QueueFilters, queue_page
+from .queue_query import (
+    DEFAULT_VIEW,
+    SAVED_VIEWS,
+    QueueCursor,
+    QueueFilters,
+    QueuePage,
+    queue_page,
+)
 
 PAGE_SIZE = 50
 # ``page=N`` without a cursor reads N pages from the start (an offset): fine for the first few
@@ -105,28 +113,31 @@ def _render_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, **catalogs)
     filters = _filters(form)
     requested = form.cleaned_data.get("page") or 1
-    after = QueueCursor.decode(request.GET.get("after", ""))
-    if after is not None:
-        page = min(max(requested, 2), MAX_PAGE_LABEL)  # the label: the cursor says where
-    elif "after" in request.GET:
-        page = 1  # a malformed cursor: the first page, not an error
-    else:
-        page = min(requested, MAX_OFFSET_PAGE)
+    # One direction per link: "before" (Previous) wins over a stray "after".
+    direction = "before" if "before" in request.GET else "after"
+    cursor = QueueCursor.decode(request.GET.get(direction, ""))
+    malformed = cursor is None and direction in request.GET  # the first page, not an error
+    page = 1 if malformed else min(requested, MAX_OFFSET_PAGE)
     result = queue_page(
         tenant=tenant,
         membership=membership,
         filters=filters,
-        page=1 if after is not None else page,
-        after=after,
+        page=page,
+        after=cursor if direction == "after" else None,
+        before=cursor if direction == "before" else None,
         page_size=PAGE_SIZE,
     )
+    if cursor is not None:
+        # The label only (the cursor says where): past 1 unless "Previous" reached the start.
+        first = direction == "before" and result.previous_cursor is None
+        page = 1 if first else min(max(requested, 2), MAX_PAGE_LABEL)
     rows = adapters.queue_rows(result.rows)
-    base_query = _query_without(request.GET, "page", "after")
+    base_query = _query_without(request.GET, "page", "after", "before")
     context = {
         "form": form,
         "filters": filters,
         "rows": rows,
-        "pager": _pager(base_query, page, after is not None, result.next_cursor),
+        "pager": _pager(base_query, page, cursor is not None, result),
         "views": [
             (key, label, _query_without(QueryDict(f"view={key}"), "page"))
             for key, label in SAVED_VIEWS.items()
@@ -158,12 +169,11 @@ def _render_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "agent/queue.html", context)
 
 
-def _pager(
-    base_query: str, page: int, keyset: bool, next_cursor: QueueCursor | None
-) -> dict[str, Any]:
-    """The pager's links (URLs, "" when absent; the filters kept): "First page" past page 2,
-    "Previous" where it is one step back without a reverse cursor (page 2, or an offset page),
-    "Next" with the last row's cursor."""
+def _pager(base_query: str, page: int, keyset: bool, result: QueuePage) -> dict[str, Any]:
+    """The pager's links (URLs, "" when absent; the filters kept): "First page" past page 2;
+    "Previous" to the first page from page 2 (its head as it is now), else with the first
+    row's cursor in ``before`` (``page=N-1`` on an offset page); "Next" with the last row's
+    cursor in ``after``."""
 
     def link(**params: Any) -> str:
         query = QueryDict(mutable=True)
@@ -172,15 +182,22 @@ def _pager(
         return reverse("agent-queue") + (f"?{query_string}" if query_string else "")
 
     first = link()
-    if page == 2 or (page > 1 and not keyset):
-        previous = first if page == 2 else link(page=page - 1)
-    else:
-        previous = ""
+    previous = ""
+    if page == 2:
+        previous = first
+    elif page > 2 and not keyset:
+        previous = link(page=page - 1)
+    elif page > 2:
+        cursor = result.previous_cursor
+        # No first row (an empty page: its tickets solved since): the first page.
+        previous = link(before=cursor.encode(), page=page - 1) if cursor else first
     return {
         "number": page,
         "first": first if page > 2 else "",
         "previous": previous,
-        "next": link(after=next_cursor.encode(), page=page + 1) if next_cursor else "",
+        "next": link(after=result.next_cursor.encode(), page=page + 1)
+        if result.next_cursor
+        else "",
     }
 
 
