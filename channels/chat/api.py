@@ -66,6 +66,12 @@ class _PersonOutput(serializers.Serializer):
     email = serializers.EmailField()
 
 
+class _VisitorOutput(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    verified = serializers.BooleanField(help_text="Always false: typed by the visitor, unchecked.")
+
+
 class _NamedRef(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -80,7 +86,11 @@ class ChatOutput(serializers.Serializer):
     # Declared for the schema; the body is chat_json's.
     id = serializers.IntegerField()
     status = serializers.CharField(help_text="waiting, active or ended")
-    customer = _PersonOutput(allow_null=True)
+    customer = _PersonOutput(allow_null=True, help_text="null for an anonymous visitor's chat")
+    visitor = _VisitorOutput(
+        allow_null=True,
+        help_text="An anonymous visitor's chat: the name and address they typed (unverified).",
+    )
     organization = _NamedRef(allow_null=True)
     agent = _PersonOutput(allow_null=True)
     origin = serializers.CharField()
@@ -127,6 +137,11 @@ def chat_json(chat: ChatSession) -> dict[str, Any]:
         "id": chat.pk,
         "status": chat.status,
         "customer": _person(chat.customer),
+        "visitor": (
+            {"name": chat.visitor_name, "email": chat.visitor_email, "verified": False}
+            if chat.is_visitor
+            else None
+        ),
         "organization": (
             {"id": chat.organization_id, "name": chat.organization.name}
             if chat.organization is not None

@@ -30,6 +30,29 @@ class StartForm(forms.Form):
     origin = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
 
+class VisitorStartForm(forms.Form):
+    """The pre-chat form of an anonymous visitor (``channels.chat.visitors``)."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Tell us your name.")},
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text=_("We answer there if the chat ends before we could help."),
+        error_messages={
+            "required": _("Tell us your email address."),
+            "invalid": _("Enter an email address like name@example.com."),
+        },
+    )
+    body = _body_field(_("How can we help?"))
+    origin = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+
+
 class MessageForm(forms.Form):
     body = _body_field(_("Message"))
 
@@ -58,6 +81,15 @@ class SettingsForm(forms.Form):
         help_text=_(
             "One origin per line, like https://app.example.com. Only these sites may show the "
             "chat page in a frame; the popup works from any site."
+        ),
+    )
+    anonymous_visitors = forms.BooleanField(
+        label=_("Anonymous visitors may chat"),
+        required=False,
+        help_text=_(
+            "Visitors without a portal login start a chat by giving a name and an email address. "
+            "Neither is checked: agents see them marked as an unverified visitor, and the "
+            "transcript is handled like mail from an unknown sender."
         ),
     )
     welcome_text = forms.CharField(

@@ -1,9 +1,11 @@
 """Models of the chat channel: a tenant's chat settings, chat sessions and their messages.
 
-A session belongs to one customer (a contact of one organization) and, once accepted, to one
-agent. Messages carry a per-session ``sequence`` (1, 2, 3 …) so that a poller asks for
-"everything after N" and never misses or repeats a message. The transcript becomes a ticket
-(channel chat) when the chat ends: ``ticket`` then points at it.
+A session belongs to one customer (a contact of one organization) or, where the tenant lets
+anonymous visitors chat, to a visitor known only by the name and email address they typed
+(unverified; ``channels.chat.visitors``), and, once accepted, to one agent. Messages carry a
+per-session ``sequence`` (1, 2, 3 …) so that a poller asks for "everything after N" and never
+misses or repeats a message. The transcript becomes a ticket (channel chat) when the chat ends:
+``ticket`` then points at it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ class ChatSettings(TenantOwned):
     welcome_text = models.TextField(
         blank=True, max_length=1000, help_text=_("Shown above the chat before it starts.")
     )
+    anonymous_visitors = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Anonymous visitors may chat after giving a name and an email address (unverified)."
+        ),
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -50,8 +58,17 @@ class ChatSession(TenantOwned):
         ENDED = "ended", _("Ended")
 
     customer = models.ForeignKey(
-        "helpdesk.Membership", on_delete=models.CASCADE, related_name="chat_sessions"
+        "helpdesk.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="chat_sessions",
     )
+    # An anonymous visitor's chat (no customer): what they typed, and the SHA-256 of the secret
+    # their browser holds (the secret itself is never stored).
+    visitor_name = models.CharField(max_length=150, blank=True)
+    visitor_email = models.EmailField(blank=True)
+    visitor_secret_hash = models.CharField(max_length=64, blank=True)
     organization = models.ForeignKey(
         "helpdesk.Organization", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -81,6 +98,21 @@ class ChatSession(TenantOwned):
         indexes = [
             models.Index(fields=["tenant", "status", "started_at"], name="chat_session_queue"),
         ]
+        constraints = [
+            # A customer's chat, or a visitor's (name, address and secret), never both.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(customer__isnull=False, visitor_email="", visitor_secret_hash="")
+                    | (
+                        models.Q(customer__isnull=True)
+                        & ~models.Q(visitor_name="")
+                        & ~models.Q(visitor_email="")
+                        & ~models.Q(visitor_secret_hash="")
+                    )
+                ),
+                name="chat_session_customer_or_visitor",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"chat {self.pk} ({self.status})"
@@ -88,6 +120,22 @@ class ChatSession(TenantOwned):
     @property
     def is_open(self) -> bool:
         return self.status != self.Status.ENDED
+
+    @property
+    def is_visitor(self) -> bool:
+        """An anonymous visitor's chat: name and address as typed, never verified."""
+        return self.customer_id is None
+
+    @property
+    def person_name(self) -> str:
+        """Who the chat is with, as the agents' pages name them."""
+        if self.customer is None:
+            return self.visitor_name
+        return self.customer.user.name or self.customer.user.email
+
+    @property
+    def person_email(self) -> str:
+        return self.visitor_email if self.customer is None else self.customer.user.email
 
 
 class ChatMessage(TenantOwned):

@@ -1,5 +1,6 @@
 """Reads of the chat channel: every query is scoped to the tenant (and, for customers, to their
-own chats) before it fetches; another tenant's or another customer's chat is a 404."""
+own chats; for anonymous visitors, to the one chat their secret opens) before it fetches;
+another tenant's or another customer's chat is a 404."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.http import Http404
 
-from helpdesk.models import Membership, Tenant
+from helpdesk.models import Membership, Tenant, hash_token
 from helpdesk.selectors import tenant_today
 from sla.models import SupportPackage
 from sla.selectors import package_for_organization
@@ -84,6 +85,24 @@ def chat_get_for_user(
     if for_update:
         chats = chats.select_for_update(of=("self",))
     found = chats.filter(pk=chat_id).first()
+    if found is None:
+        raise Http404("No such chat")
+    return found
+
+
+def chat_get_for_visitor(*, tenant: Tenant, chat_id: int, secret: str) -> ChatSession:
+    """An anonymous visitor's chat, found only with the secret their browser holds
+    (``channels.chat.visitors``), else Http404: a wrong or missing secret, a member's chat, a
+    missing chat and another tenant's chat alike. The hash is compared by the database: it is
+    the SHA-256 of 256 random bits, so knowing how close a guess came is worth nothing."""
+    if not secret:
+        raise Http404("No such chat")
+    found = (
+        ChatSession.objects.for_tenant(tenant)
+        .filter(pk=chat_id, customer__isnull=True, visitor_secret_hash=hash_token(secret))
+        .select_related("agent__user", "ticket")
+        .first()
+    )
     if found is None:
         raise Http404("No such chat")
     return found

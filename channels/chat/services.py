@@ -62,10 +62,12 @@ def _append(
     body: str,
     author: Membership | None,
     at: dt.datetime | None = None,
+    author_name: str = "",
 ) -> ChatMessage:
     """Append a message with the session's next sequence. The UPDATE takes the session row's
     lock until commit, so two posters never share a sequence and sequences commit in order
-    (a poller that saw N never later finds a smaller one appear)."""
+    (a poller that saw N never later finds a smaller one appear). ``author_name`` names an
+    author who is no member (an anonymous visitor)."""
     ChatSession.objects.filter(pk=session.pk).update(last_sequence=F("last_sequence") + 1)
     session.refresh_from_db(fields=["last_sequence"])
     return ChatMessage.objects.create(
@@ -73,7 +75,7 @@ def _append(
         session=session,
         kind=kind,
         author=author.user if author is not None else None,
-        author_name=_name(author) if author is not None else "",
+        author_name=_name(author) if author is not None else author_name,
         body=body,
         sequence=session.last_sequence,
         created_at=at or timezone.now(),
@@ -175,9 +177,11 @@ def _default_severity(tenant: Tenant, package: SupportPackage | None) -> Severit
 
 
 def _transcript(session: ChatSession, messages: Sequence[ChatMessage]) -> str:
-    customer = session.customer
+    who = f"{session.person_name} <{session.person_email}>"
+    if session.is_visitor:
+        who += " (unverified visitor: name and address as typed, not checked)"
     lines = [
-        f"Transcript of live chat #{session.pk} with {_name(customer)} <{customer.user.email}>, "
+        f"Transcript of live chat #{session.pk} with {who}, "
         f"started {session.started_at:%Y-%m-%d %H:%M:%S} UTC.",
         "",
     ]
@@ -214,18 +218,34 @@ def _make_ticket(
         return None
     tenant = session.tenant
     customer = session.customer
-    if severity is None:
-        from .selectors import package_for_contact
+    if customer is None:
+        # An anonymous visitor (channels.chat.visitors): the claimed address is handled like
+        # an unknown email sender's, and the claim buys no package (no SLA entitlement).
+        from .visitors import visitor_ticket_requester
 
-        severity = _default_severity(tenant, package_for_contact(membership=customer))
+        requester = visitor_ticket_requester(
+            tenant=tenant, email=session.visitor_email, name=session.visitor_name
+        )
+        requester_email = session.visitor_email
+        organization = None
+        if severity is None:
+            severity = _default_severity(tenant, None)
+    else:
+        requester = customer.user
+        requester_email = customer.user.email
+        organization = session.organization
+        if severity is None:
+            from .selectors import package_for_contact
+
+            severity = _default_severity(tenant, package_for_contact(membership=customer))
     agent = session.agent if session.agent is not None and session.agent.is_active else None
     ticket = ticket_create(
         tenant=tenant,
         subject=_subject(messages),
         description=_transcript(session, messages),
-        requester=customer.user,
-        requester_email=customer.user.email,
-        organization=session.organization,
+        requester=requester,
+        requester_email=requester_email,
+        organization=organization,
         channel=Ticket.Channel.CHAT,
         opened_at=session.started_at,
         severity=severity,
@@ -246,12 +266,20 @@ def _make_ticket(
 
 @transaction.atomic
 def chat_end(
-    *, session: ChatSession, by: Membership | None, severity: Severity | None = None
+    *,
+    session: ChatSession,
+    by: Membership | None,
+    severity: Severity | None = None,
+    by_visitor: bool = False,
 ) -> ChatSession:
-    """End a chat (its customer, an agent, or the system when nobody is left) and turn the
-    transcript into a ticket (module doc). Ending an ended chat changes nothing.
+    """End a chat (its customer, an agent, its visitor with ``by_visitor``, or the system when
+    nobody is left) and turn the transcript into a ticket (module doc). Ending an ended chat
+    changes nothing.
 
-    Preconditions: ``by`` may see the chat; ``severity`` (staff only) is the tenant's."""
+    Preconditions: ``by`` may see the chat (``by_visitor``: the caller checked the visitor's
+    secret, ``chat_get_for_visitor``); ``severity`` (staff only) is the tenant's."""
+    if by_visitor and (by is not None or not session.is_visitor):
+        raise ValidationError({"status": "Only the chat's visitor ends it as the visitor."})
     _lock(session)
     if severity is not None and (by is None or not by.is_staff_member):
         raise ValidationError({"severity": "Only agents choose the ticket's severity."})
@@ -267,7 +295,11 @@ def chat_end(
     ):
         raise ValidationError({"status": "Another agent is handling this chat."})
     now = timezone.now()
-    who = _name(by) if by is not None else "The system"
+    who = "The system"
+    if by_visitor:
+        who = session.visitor_name
+    elif by is not None:
+        who = _name(by)
     _append(session, kind=K.SYSTEM, body=f"{who} ended the chat.", author=None, at=now)
     session.status = S.ENDED
     session.ended_at = now
@@ -303,10 +335,16 @@ def _clean_origin(value: str) -> str:
 
 
 def chat_settings_update(
-    *, tenant: Tenant, enabled: bool, allowed_origins: Sequence[str], welcome_text: str
+    *,
+    tenant: Tenant,
+    enabled: bool,
+    allowed_origins: Sequence[str],
+    welcome_text: str,
+    anonymous_visitors: bool | None = None,
 ) -> ChatSettings:
     """Save the tenant's chat settings. Origins are scheme://host[:port] only (they go into a
-    Content-Security-Policy header, so nothing else may pass).
+    Content-Security-Policy header, so nothing else may pass). ``anonymous_visitors`` None
+    keeps what is set.
 
     Preconditions: the caller is an admin of ``tenant``."""
     origins = list(dict.fromkeys(_clean_origin(o) for o in allowed_origins if o.strip()))
@@ -319,6 +357,8 @@ def chat_settings_update(
     settings.enabled = enabled
     settings.allowed_origins = origins
     settings.welcome_text = welcome_text
+    if anonymous_visitors is not None:
+        settings.anonymous_visitors = anonymous_visitors
     settings.updated_at = timezone.now()
     settings.save()
     return settings

@@ -1,5 +1,6 @@
 """The customer's chat pages (``/chat/``, ``/chat/<id>/``) and the embeddable script
-(``/chat/embed.js``).
+(``/chat/embed.js``); an anonymous visitor's chat on the same addresses is
+``channels.chat.views_visitor``'s.
 
 Every page works as plain POST and redirect; static/chat/chat.js makes the conversation live by
 polling ``/api/v1/chats/<id>/messages/?after=<sequence>``. Customers whose package has no chat
@@ -12,7 +13,6 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from csp.constants import SELF
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
@@ -26,7 +26,9 @@ from helpdesk.models import Membership, Tenant
 from tickets.views.common import member_required
 from tickets.views.errors import form_add_service_errors
 
+from . import views_visitor
 from .forms import MessageForm, StartForm
+from .framing import embedding_origin, framable
 from .models import ChatSession
 from .selectors import (
     chat_get_for_user,
@@ -36,8 +38,8 @@ from .selectors import (
     chats_visible_to,
 )
 from .services import ChatUnavailable, chat_end, chat_post, chat_start
-
-POLL_INTERVAL_MS = 1000
+from .views_visitor import POLL_INTERVAL_MS
+from .visitors import visitor_chat_allowed
 
 
 def _tenant(request: HttpRequest) -> Tenant:
@@ -48,30 +50,17 @@ def _membership(request: HttpRequest) -> Membership:
     return request.membership  # type: ignore[attr-defined]
 
 
-def _framable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Let the tenant's allowed origins (and only those) frame this page."""
-    origins = list(chat_settings_for(tenant=_tenant(request)).allowed_origins or [])
-    if origins:
-        response.xframe_options_exempt = True
-        response._csp_replace = {"frame-ancestors": [SELF, *origins]}  # type: ignore[attr-defined]
-    return response
-
-
-def _embedding_origin(request: HttpRequest, value: str) -> str:
-    """The site that opened the chat (embed.js passes it), kept only when the admins allow it."""
-    value = value.strip().rstrip("/").lower()
-    allowed = chat_settings_for(tenant=_tenant(request)).allowed_origins or []
-    return value if value in allowed else ""
-
-
 @require_http_methods(["GET", "HEAD", "POST"])
 def chat_home(request: HttpRequest) -> HttpResponse:
-    """Start a chat, or go back to the one already open. Anonymous visitors log in first (in a
-    frame, where the login page may not be shown, a link opens it in a new window)."""
+    """Start a chat, or go back to the one already open. Anonymous visitors get the pre-chat form
+    where the tenant lets them chat (``views_visitor``); otherwise they log in first (in a frame,
+    where the login page may not be shown, a link opens it in a new window)."""
     if getattr(request, "membership", None) is None:
+        if visitor_chat_allowed(tenant=_tenant(request)):
+            return views_visitor.visitor_home(request)
         if request.GET.get("embed"):
             login = reverse("account_login") + "?next=" + reverse("chat-home")
-            return _framable(request, render(request, "chat/login_prompt.html", {"login": login}))
+            return framable(request, render(request, "chat/login_prompt.html", {"login": login}))
         return redirect_to_login(request.get_full_path())
     return _chat_home(request)
 
@@ -86,7 +75,7 @@ def _chat_home(request: HttpRequest) -> HttpResponse:
         return render(request, "chat/unavailable.html", context)
     if not offer.offered:
         response = render(request, "chat/unavailable.html", {"reason": offer.reason}, status=403)
-        return _framable(request, response)
+        return framable(request, response)
     if request.method == "POST":
         form = StartForm(request.POST)
         if form.is_valid():
@@ -95,7 +84,7 @@ def _chat_home(request: HttpRequest) -> HttpResponse:
                     tenant=tenant,
                     customer=membership,
                     body=form.cleaned_data["body"],
-                    origin=_embedding_origin(request, form.cleaned_data["origin"]),
+                    origin=embedding_origin(request, form.cleaned_data["origin"]),
                 )
             except ChatUnavailable as exc:
                 context = {"reason": exc.reason}
@@ -114,14 +103,24 @@ def _chat_home(request: HttpRequest) -> HttpResponse:
     )[:10]
     context = {"form": form, "settings": settings, "past": past, "package": offer.package}
     status = 400 if form.errors else 200
-    return _framable(request, render(request, "chat/start.html", context, status=status))
+    return framable(request, render(request, "chat/start.html", context, status=status))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@member_required
 def chat_session(request: HttpRequest, chat_id: int) -> HttpResponse:
     """One chat: the conversation so far, a message box while it is open, "End chat". Staff
-    see the transcript and a link to the chat console (they answer there)."""
+    see the transcript and a link to the chat console (they answer there). An anonymous
+    visitor's chat opens only with their secret (``views_visitor``); a visitor's chat started
+    before the admins turned visitors off may still finish."""
+    if getattr(request, "membership", None) is None and (
+        views_visitor.has_visitor_cookie(request) or visitor_chat_allowed(tenant=_tenant(request))
+    ):
+        return views_visitor.visitor_session(request, chat_id)
+    return _chat_session(request, chat_id)
+
+
+@member_required
+def _chat_session(request: HttpRequest, chat_id: int) -> HttpResponse:
     tenant, membership = _tenant(request), _membership(request)
     session = chat_get_for_user(tenant=tenant, membership=membership, chat_id=chat_id)
     form = MessageForm()
@@ -152,7 +151,7 @@ def chat_session(request: HttpRequest, chat_id: int) -> HttpResponse:
         "last_sequence": messages[-1].sequence if messages else 0,
     }
     status = 400 if form.errors else 200
-    return _framable(request, render(request, "chat/session.html", context, status=status))
+    return framable(request, render(request, "chat/session.html", context, status=status))
 
 
 @cache

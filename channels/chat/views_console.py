@@ -1,5 +1,5 @@
-"""``/manage/chat/``: the tenant's chat settings (on/off, the sites that may embed the chat page,
-the welcome text) and the snippet to paste on a site."""
+"""``/manage/chat/``: the tenant's chat settings (on/off, whether anonymous visitors may chat,
+the sites that may embed the chat page, the welcome text) and the snippet to paste on a site."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def chat_settings(request: HttpRequest) -> HttpResponse:
                     enabled=form.cleaned_data["enabled"],
                     allowed_origins=form.origins(),
                     welcome_text=form.cleaned_data["welcome_text"],
+                    anonymous_visitors=form.cleaned_data["anonymous_visitors"],
                 )
             except ValidationError as exc:
                 for name, errors in exc.message_dict.items():
@@ -47,6 +48,7 @@ def chat_settings(request: HttpRequest) -> HttpResponse:
                 "enabled": current.enabled,
                 "allowed_origins": "\n".join(current.allowed_origins or []),
                 "welcome_text": current.welcome_text,
+                "anonymous_visitors": current.anonymous_visitors,
             }
         )
     embed_src = request.build_absolute_uri(reverse("chat-embed-js"))
