@@ -269,7 +269,7 @@ class ChatMessagesView(ChatMixin, APIView):
     def get(self, request: Request, pk: int) -> Response:
         chat = self.chat()
         raw = request.query_params.get("after", "0") or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit, not to int
             raise serializers.ValidationError({"after": "A sequence number (0 or more)."})
         messages = chat_messages_after(session=chat, after=int(raw))
         return Response({"chat": chat_json(chat), "results": [message_json(m) for m in messages]})

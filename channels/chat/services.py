@@ -48,6 +48,14 @@ def _clean_body(body: str) -> str:
         raise ValidationError({"body": "Write a message."})
     if len(body) > BODY_MAX:
         raise ValidationError({"body": f"At most {BODY_MAX} characters."})
+    # What a form or the API's serializer refuses, for text that comes as raw JSON (the feed).
+    if "\x00" in body:
+        raise ValidationError({"body": "The text contains a NUL character."})
+    if not body.isascii():
+        try:
+            body.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError({"body": "The text contains surrogate characters."}) from None
     return body
 
 

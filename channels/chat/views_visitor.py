@@ -293,7 +293,7 @@ def chat_messages(request: HttpRequest, chat_id: int) -> HttpResponse:
         response = JsonResponse(message_json(message), status=201)
     else:
         raw = request.GET.get("after", "0") or "0"
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):  # "²" is a digit to isdigit, not to int
             return _problem({"after": [_("A sequence number (0 or more).")]})
         results = [message_json(m) for m in chat_messages_after(session=session, after=int(raw))]
         chat = visitor_chat_json(session) if membership is None else chat_json(session)

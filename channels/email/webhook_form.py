@@ -197,7 +197,8 @@ class _Reader:
         else:
             self.small_total += len(data)
             if part.size > FIELD_MAX:
-                raise FormRefused(f"the field {part.name[:100]!r} is over {FIELD_MAX} bytes")
+                name = (part.name or "")[:100]  # a part may come without a name
+                raise FormRefused(f"the field {name!r} is over {FIELD_MAX} bytes")
             if self.small_total > FIELDS_MAX:
                 raise FormRefused(f"the form's small fields are over {FIELDS_MAX} bytes together")
             part.buffer += data
