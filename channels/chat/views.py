@@ -111,10 +111,9 @@ def chat_session(request: HttpRequest, chat_id: int) -> HttpResponse:
     """One chat: the conversation so far, a message box while it is open, "End chat". Staff
     see the transcript and a link to the chat console (they answer there). An anonymous
     visitor's chat opens only with their secret (``views_visitor``); a visitor's chat started
-    before the admins turned visitors off may still finish."""
-    if getattr(request, "membership", None) is None and (
-        views_visitor.has_visitor_cookie(request) or visitor_chat_allowed(tenant=_tenant(request))
-    ):
+    before the admins turned visitors off may still finish. Anyone else signed out (a
+    customer whose session ended) is asked to log in, whatever the chat."""
+    if getattr(request, "membership", None) is None and views_visitor.has_visitor_cookie(request):
         return views_visitor.visitor_session(request, chat_id)
     return _chat_session(request, chat_id)
 

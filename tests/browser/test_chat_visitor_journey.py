@@ -70,9 +70,12 @@ def test_visitor_chats_without_a_login(live_server: Any, new_page: Any, shoot: S
     _delivered(agent, "Thanks!")
     shoot(agent, "agent-visitor")
 
-    # Another browser knows the address but not the secret.
+    # Another browser knows the address but not the secret: it is asked to log in, and sees
+    # nothing of the conversation.
     stranger = new_page()
-    assert stranger.goto(chat_url).status == 404
+    response = stranger.goto(chat_url)
+    assert response is not None and "/accounts/login/" in response.url
+    assert "Thanks!" not in stranger.content()
 
     visitor.get_by_role("button", name="End chat").click()
     visitor.get_by_text("This chat has ended.").first.wait_for()

@@ -277,7 +277,18 @@ def test_no_secret_no_chat(world: World, beta: World) -> None:
         assert client.get(feed).status_code == 404
         assert client.post(feed, {"body": "x"}, content_type="application/json").status_code == 404
 
-    refused(world.client())  # another browser
+    # Another browser without any visitor cookie: the page asks for a login (as for a customer
+    # whose session ended, whatever the chat id), the feed is 404.
+    stranger = world.client()
+    for response in (
+        stranger.get(url),
+        stranger.post(url, {"action": "send", "body": "hi"}),
+        stranger.post(url, {"action": "end"}),
+    ):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert stranger.get(feed).status_code == 404
+    assert stranger.post(feed, {"body": "x"}, content_type="application/json").status_code == 404
     # Another visitor's browser (a valid cookie for another chat: a guessed id).
     other_browser = world.client()
     other_browser.post("/chat/", {**VISITOR, "email": "third@else.test"})

@@ -27,6 +27,13 @@ BOUNDARY = "mgstream-boundary-7f3a9c"
 MIB = 1 << 20
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings: Any, tmp_path: Path) -> None:
+    """Stored files go to this test's own folder: "nothing stored" must not see another run's
+    files under a tenant id that another test database reused."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def mailbox(alpha: World) -> Mailbox:
     return Mailbox.objects.create(tenant=alpha.tenant, address=SUPPORT, webhook_signing_key=KEY)
