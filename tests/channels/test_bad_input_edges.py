@@ -1,4 +1,4 @@
-"""Defects found reviewing the day's commits (f6730dd..): each test failed before its fix.
+"""Bad input at the edges of chat and the Mailgun webhook is a 400, never a 500:
 
 * The chat feed (``/chat/<id>/messages/``) and the chat API's poll took ``?after=²`` (a digit
   to ``str.isdigit``, not to ``int``) for a sequence number: 500.
