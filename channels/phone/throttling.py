@@ -2,44 +2,25 @@
 tenant, shared by the API (``POST /api/v1/phone/verify/``) and the agent's "Log a call" page, so a
 guess costs the same budget whichever door it comes through.
 
-DRF's :class:`SimpleRateThrottle` over the default cache, like the API's
-:class:`helpdesk.api.throttling.TokenRateThrottle`; the rates are read from settings at request
-time (``PHONE_VERIFY_RATE``, ``PHONE_VERIFY_TENANT_RATE``) with the defaults below.
+Tenant-scoped DRF throttles over the default cache (``helpdesk.api.throttling``), like the
+API's :class:`~helpdesk.api.throttling.TokenRateThrottle`; the rates are read from settings at
+request time (``PHONE_VERIFY_RATE``, ``PHONE_VERIFY_TENANT_RATE``) with the defaults below.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
-from rest_framework.throttling import SimpleRateThrottle
 
+from helpdesk.api.throttling import TenantScopedThrottle, throttle_wait
 from helpdesk.models import ApiToken
 
 DEFAULT_CALLER_RATE = "10/min"
 DEFAULT_TENANT_RATE = "60/min"
 
 
-class _PhoneVerifyThrottle(SimpleRateThrottle):
-    setting = ""
-    default_rate = ""
-
-    def get_rate(self) -> str | None:
-        return str(getattr(settings, self.setting, self.default_rate))
-
-    def ident_for(self, request: Any) -> str:
-        raise NotImplementedError
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        tenant = getattr(request, "tenant", None)
-        if tenant is None:
-            return None
-        ident = f"{tenant.pk}:{self.ident_for(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-class PhoneVerifyCallerThrottle(_PhoneVerifyThrottle):
+class PhoneVerifyCallerThrottle(TenantScopedThrottle):
     """Per API token, else per signed-in user, else per address."""
 
     scope = "phone_verify"
@@ -56,7 +37,7 @@ class PhoneVerifyCallerThrottle(_PhoneVerifyThrottle):
         return f"a{self.get_ident(request)}"
 
 
-class PhoneVerifyTenantThrottle(_PhoneVerifyThrottle):
+class PhoneVerifyTenantThrottle(TenantScopedThrottle):
     """Per tenant: many tokens together cannot sweep the code space either."""
 
     scope = "phone_verify_tenant"
@@ -67,20 +48,7 @@ class PhoneVerifyTenantThrottle(_PhoneVerifyThrottle):
         return "all"
 
 
-THROTTLES: tuple[type[_PhoneVerifyThrottle], ...] = (
-    PhoneVerifyCallerThrottle,
-    PhoneVerifyTenantThrottle,
-)
-
-
 def phone_verify_wait(request: HttpRequest) -> int | None:
     """For pages: count one verification attempt by this request's caller; the seconds to wait
     (for Retry-After) when over a limit, else None."""
-    waits = []
-    for throttle_class in THROTTLES:
-        throttle = throttle_class()
-        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
-            waits.append(throttle.wait() or 1)
-    if not waits:
-        return None
-    return max(1, round(max(waits)))
+    return throttle_wait(request, (PhoneVerifyCallerThrottle, PhoneVerifyTenantThrottle))
