@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
@@ -603,3 +604,30 @@ def test_logged_in_customers_keep_their_own_chat(world: World) -> None:
     feed = client.get(f"/chat/{session.pk}/messages/")
     assert feed.status_code == 200 and feed.json()["chat"]["customer"]["id"] == world.contact1.pk
     assert world.client(world.contact2).get(f"/chat/{session.pk}/messages/").status_code == 404
+
+
+@override_settings(
+    HELPDESK_CHAT_VISITOR_RATE="2/hour", HELPDESK_CHAT_VISITOR_TENANT_RATE="100/hour"
+)
+def test_a_forged_forwarded_for_does_not_escape_the_address_limit(world: World) -> None:
+    """Without trusted proxies (NUM_PROXIES=0, the default) the address is the connection's: a
+    visitor writing a new X-Forwarded-For on every start is still the same address."""
+
+    def attempt(n: int) -> int:
+        client = Client(HTTP_HOST=world.host, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+        return client.post("/chat/", {**VISITOR, "email": f"v{n}@else.test"}).status_code
+
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+    assert [attempt(n) for n in range(1, 4)] == [302, 302, 429]
+
+
+@override_settings(
+    HELPDESK_CHAT_VISITOR_RATE="1/hour", HELPDESK_CHAT_VISITOR_TENANT_RATE="100/hour"
+)
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(world: World) -> None:
+    """NUM_PROXIES=1: the address our proxy appended is the visitor's (not the proxy's own)."""
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}):
+        for n in range(1, 3):
+            client = Client(HTTP_HOST=world.host, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+            response = client.post("/chat/", {**VISITOR, "email": f"p{n}@else.test"})
+            assert response.status_code == 302, response.content[:300]
