@@ -260,7 +260,8 @@ def organization_delete(*, organization: Organization) -> None:
     belongs to it. Every foreign key to Organization is dealt with here, in one transaction:
 
     * tickets (RESTRICT): the refusal; nothing is changed;
-    * contracts (CASCADE): deleted with it (no ticket is left to recompute);
+    * contracts (CASCADE): deleted first, each through ``sla``'s ``contract_delete`` (its
+      ``contract.changed`` webhook; no ticket is left to recompute);
     * contacts (``Membership.organization``, RESTRICT): kept, with their tokens, phone codes and
       history, but detached and pending (``membership_role_shape`` allows a customer without an
       organization only as pending): they see nothing until staff verify them into an
@@ -275,6 +276,7 @@ def organization_delete(*, organization: Organization) -> None:
     """
     from channels.chat.models import ChatSession  # channels depend on core, not back
     from sla.models import Contract
+    from sla.services import contract_delete
 
     tenant_id = organization.tenant_id
     locked = (
@@ -289,7 +291,8 @@ def organization_delete(*, organization: Organization) -> None:
     impact = organization_delete_impact(organization=organization)
     if impact.blocked:
         raise ValidationError(impact.refusal(organization), code="in_use")
-    Contract.objects.for_tenant(tenant_id).filter(organization=organization).delete()
+    for contract in Contract.objects.for_tenant(tenant_id).filter(organization=organization):
+        contract_delete(contract=contract)
     Membership.objects.for_tenant(tenant_id).filter(organization=organization).update(
         organization=None, contact_role=Membership.ContactRole.PENDING
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from channels.webhooks.services import webhook_emit
 from helpdesk.configcache import config_changed
 from helpdesk.models import Organization, Tenant
 
@@ -395,6 +396,7 @@ def contract_create(
         ends_on=ends_on,
     )
     contract_changed(organization=organization)
+    _contract_event(contract, "created")
     return contract
 
 
@@ -425,14 +427,35 @@ def contract_update(
     )
     contract.save(update_fields=["package", "starts_on", "ends_on"])
     contract_changed(organization=contract.organization)
+    _contract_event(contract, "updated")
     return contract
 
 
 @transaction.atomic
 def contract_delete(*, contract: Contract) -> None:
     organization = contract.organization
+    _contract_event(contract, "deleted")  # while it still has its id
     contract.delete()
     contract_changed(organization=organization)
+
+
+def _contract_event(contract: Contract, change: str) -> None:
+    """The ``contract.changed`` webhook of a contract created, updated or deleted, recorded in
+    the change's transaction (sent once it commits; a rollback sends nothing)."""
+    webhook_emit(
+        tenant=contract.tenant_id,
+        event="contract.changed",
+        payload={
+            "change": change,
+            "contract": {
+                "id": contract.pk,
+                "organization": contract.organization_id,
+                "package": contract.package_id,
+                "starts_on": contract.starts_on,
+                "ends_on": contract.ends_on,
+            },
+        },
+    )
 
 
 # --- the tenant's SLA policy ---------------------------------------------------------------------
